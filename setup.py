@@ -1,0 +1,58 @@
+"""Installation of topgap_mm.
+
+``pip install -e ".[lite]"`` on machines without a compiled mmcv,
+``pip install -e ".[full]"`` where one is at hand (never both: they share
+the import name ``mmcv``). ``tools/setup_env.sh`` does the whole set-up,
+torchattacks included (see the README for why it is installed apart).
+"""
+import os.path as osp
+
+from setuptools import find_packages, setup
+
+
+def read_version() -> str:
+    scope = {}
+    with open(osp.join('topgap_mm', 'version.py')) as f:
+        exec(f.read(), scope)
+    return scope['__version__']
+
+
+setup(
+    name='topgap_mm',
+    version=read_version(),
+    description='Top-GAP: size priors for interpretable, robust CNNs, '
+    'as an MMPretrain plugin',
+    long_description=open('README.md').read() if osp.exists('README.md')
+    else '',
+    long_description_content_type='text/markdown',
+    packages=find_packages(include=['topgap_mm', 'topgap_mm.*']),
+    package_data={'topgap_mm': ['datasets/assets/*']},
+    include_package_data=True,
+    python_requires='>=3.9',
+    install_requires=[
+        'torch>=2.1',
+        'torchvision',
+        'numpy',
+        'mmengine>=0.10.4,<0.11',
+        'mmpretrain>=1.2.0,<1.3',
+        'mmsegmentation>=1.2.2,<1.3',
+        # mmseg.evaluation needs these at import time.
+        'ftfy',
+        'regex',
+        'prettytable',
+        # `mmpretrain::` base configs resolve through pkg_resources, which
+        # setuptools 82 removed; torch 2.14 needs >= 77.0.3.
+        'setuptools<82',
+        'scikit-image',
+        'scipy',
+        'tqdm',
+        'matplotlib',
+    ],
+    extras_require={
+        'lite': ['mmcv-lite>=2.1.0,<2.2'],
+        'full': ['mmcv>=2.1.0,<2.2'],
+        'tests': ['pytest', 'grad-cam==1.5.7'],
+    },
+    license='Apache-2.0',
+    zip_safe=False,
+)

@@ -1,0 +1,65 @@
+"""Fixes for the dependency stack, applied once when ``topgap_mm`` is
+imported.
+
+* torch >= 2.6 loads checkpoints with ``weights_only=True``. MMEngine
+  0.10.7 calls ``torch.load`` without the argument, and its checkpoints hold
+  a :class:`~mmengine.logging.HistoryBuffer` with numpy arrays in
+  ``meta['message_hub']``, so ``--resume`` and testing a checkpoint fail with
+  "Unsupported global". Rather than turning the safe loader off, the few
+  classes MMEngine writes into its checkpoints are added to torch's
+  allowlist of trusted globals; any other object in a checkpoint is still
+  refused by the safe unpickler.
+* ``mmcv`` and ``mmcv-lite`` install the same import name; with both present
+  one silently overwrites the other's files, so the import fails loudly.
+"""
+from importlib import metadata
+
+import numpy as np
+import torch
+
+
+def _installed(dist: str) -> bool:
+    try:
+        metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def check_single_mmcv() -> None:
+    """Refuse an environment that has both mmcv and mmcv-lite installed."""
+    if _installed('mmcv') and _installed('mmcv-lite'):
+        raise ImportError(
+            'Both `mmcv` and `mmcv-lite` are installed; they share the '
+            'import name `mmcv` and overwrite each other. Keep one: '
+            '`pip uninstall -y mmcv mmcv-lite` then install `.[lite]` '
+            '(no compiled ops) or `.[full]` (a compiled mmcv).')
+
+
+def _mmengine_checkpoint_globals() -> list:
+    """Classes and functions MMEngine's checkpoints need to unpickle."""
+    from mmengine.logging import HistoryBuffer
+    from mmengine.config import ConfigDict
+
+    trusted = [HistoryBuffer, ConfigDict, np.ndarray, np.dtype]
+    # numpy moved its pickle helpers to numpy._core in 2.0.
+    core = getattr(np, '_core', None) or np.core
+    trusted.append(core.multiarray._reconstruct)
+    trusted.append(core.multiarray.scalar)
+    # Arrays pickle their dtype as an instance of a per-type class
+    # (numpy.dtypes.Float64DType, ...), each of which must be allowed.
+    trusted.extend(
+        getattr(np.dtypes, name) for name in dir(np.dtypes)
+        if name.endswith('DType'))
+    return trusted
+
+
+def allow_mmengine_checkpoints() -> None:
+    """Let ``torch.load(weights_only=True)`` read MMEngine checkpoints."""
+    add_safe_globals = getattr(torch.serialization, 'add_safe_globals', None)
+    if add_safe_globals is not None:
+        add_safe_globals(_mmengine_checkpoint_globals())
+
+
+check_single_mmcv()
+allow_mmengine_checkpoints()

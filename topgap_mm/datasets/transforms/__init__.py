@@ -1,0 +1,3 @@
+from .formatting import PackMaskedInputs
+
+__all__ = ['PackMaskedInputs']

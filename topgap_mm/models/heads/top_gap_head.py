@@ -1,0 +1,102 @@
+"""The Top-GAP classification head: a 1x1 convolution to CAMs, then Top-GAP."""
+from typing import List, Optional, Tuple, Union
+
+import torch
+import torch.nn as nn
+
+from mmpretrain.models.heads import ClsHead
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+from ..utils import TopGAP
+
+
+@MODELS.register_module()
+class TopGAPClsHead(ClsHead):
+    """Classification head whose output map is the CAM.
+
+    Optional dropout, then a 1x1 convolution with ``num_classes`` filters
+    gives one activation map per class at the resolution of the neck's
+    output; Top-GAP pooling turns each map into a score. Training adds the
+    L1 penalty on the CAM (``loss_l1``) to the classification loss
+    (``loss_cls``); both are logged as separate terms.
+
+    Args:
+        num_classes (int): Number of classes.
+        in_channels (int): Channels of the neck's output map.
+        k (int | float): Positions each class may use; an int counts CAM
+            positions, a float in (0, 1] is a fraction of the CAM area.
+            ``k=1`` is global max pooling, ``k=H*W`` is GAP.
+        dropout (float): Dropout probability in front of the 1x1
+            convolution. Defaults to 0.
+        loss (dict): Classification loss on the Top-GAP scores. Defaults to
+            ``dict(type='CrossEntropyLoss', loss_weight=1.0)``.
+        l1_loss (dict, optional): Sparsity loss on the CAM; ``None`` trains
+            without it. Defaults to ``dict(type='CAML1Loss',
+            loss_weight=1.0)``.
+        topk (int | tuple[int]): Top-k accuracy. Defaults to ``(1, )``.
+        cal_acc (bool): Log training accuracy. Defaults to False.
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    def __init__(self,
+                 num_classes: int,
+                 in_channels: int,
+                 k: Union[int, float],
+                 dropout: float = 0.0,
+                 loss: dict = dict(type='CrossEntropyLoss', loss_weight=1.0),
+                 l1_loss: Optional[dict] = dict(
+                     type='CAML1Loss', loss_weight=1.0),
+                 topk: Union[int, Tuple[int]] = (1, ),
+                 cal_acc: bool = False,
+                 init_cfg: Optional[dict] = dict(
+                     type='Normal', layer='Conv2d', std=0.01),
+                 **kwargs):
+        super().__init__(
+            loss=loss, topk=topk, cal_acc=cal_acc, init_cfg=init_cfg, **kwargs)
+        if num_classes <= 0:
+            raise ValueError(
+                f'`num_classes`={num_classes} must be a positive integer.')
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f'`dropout`={dropout} must lie in [0, 1).')
+        self.num_classes = num_classes
+        self.in_channels = in_channels
+        self.pool = TopGAP(k)
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.conv_cam = nn.Conv2d(in_channels, num_classes, kernel_size=1)
+        if l1_loss is not None and not isinstance(l1_loss, nn.Module):
+            l1_loss = MODELS.build(l1_loss)
+        self.l1_loss_module = l1_loss
+
+    @property
+    def k(self) -> Union[int, float]:
+        """The Top-GAP parameter."""
+        return self.pool.k
+
+    def forward_cam(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
+        """Raw class activation maps of shape (N, num_classes, H, W)."""
+        x = feats[-1]
+        if x.dim() != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(
+                f'TopGAPClsHead expects a map of shape (N, `in_channels`='
+                f'{self.in_channels}, H, W) from the neck, got '
+                f'{tuple(x.shape)}.')
+        return self.conv_cam(self.dropout(x))
+
+    def forward(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
+        """Top-GAP scores of shape (N, num_classes)."""
+        return self.pool(self.forward_cam(feats))
+
+    def loss(self, feats: Tuple[torch.Tensor], data_samples: List[DataSample],
+             **kwargs) -> dict:
+        """Classification loss on the pooled scores plus L1 on the CAM.
+
+        Returns:
+            dict[str, Tensor]: ``loss_cls``, ``loss_l1`` (when enabled) and,
+            with ``cal_acc``, the training accuracy.
+        """
+        cam = self.forward_cam(feats)
+        losses = self._get_loss(self.pool(cam), data_samples, **kwargs)
+        losses['loss_cls'] = losses.pop('loss')
+        if self.l1_loss_module is not None:
+            losses['loss_l1'] = self.l1_loss_module(cam)
+        return losses

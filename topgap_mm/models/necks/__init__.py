@@ -1,0 +1,3 @@
+from .fpn_cam import TopGAPFPN
+
+__all__ = ['TopGAPFPN']
