@@ -8,7 +8,12 @@ imported.
   "Unsupported global". Rather than turning the safe loader off, the few
   classes MMEngine writes into its checkpoints are added to torch's
   allowlist of trusted globals; any other object in a checkpoint is still
-  refused by the safe unpickler.
+  refused by the safe unpickler. A HistoryBuffer also pickled its default
+  statistics methods as ``getattr(HistoryBuffer, 'min')``; allowing
+  ``getattr`` would open the unpickler to arbitrary code, so buffers are
+  pickled without those defaults, which unpickling restores anyway.
+  Checkpoints written by plain MMEngine keep that ``getattr`` and only load
+  with ``weights_only=False``, for files you trust.
 * ``mmcv`` and ``mmcv-lite`` install the same import name; with both present
   one silently overwrites the other's files, so the import fails loudly.
 """
@@ -54,8 +59,26 @@ def _mmengine_checkpoint_globals() -> list:
     return trusted
 
 
+_DEFAULT_STATISTICS = ('min', 'max', 'current', 'mean')
+
+
+def _history_buffer_getstate(self) -> dict:
+    """Pickle a HistoryBuffer without the default statistics methods."""
+    state = {k: v for k, v in self.__dict__.items()
+             if k != 'statistics_methods'}
+    custom = {name: method
+              for name, method in self._statistics_methods.items()
+              if name not in _DEFAULT_STATISTICS}
+    if custom:
+        state['statistics_methods'] = custom
+    return state
+
+
 def allow_mmengine_checkpoints() -> None:
     """Let ``torch.load(weights_only=True)`` read MMEngine checkpoints."""
+    from mmengine.logging import HistoryBuffer
+
+    HistoryBuffer.__getstate__ = _history_buffer_getstate
     add_safe_globals = getattr(torch.serialization, 'add_safe_globals', None)
     if add_safe_globals is not None:
         add_safe_globals(_mmengine_checkpoint_globals())

@@ -1,0 +1,3 @@
+from .preact_resnet import PreActBlock, PreActResNet
+
+__all__ = ['PreActBlock', 'PreActResNet']

@@ -1,0 +1,6 @@
+# Runtime of MMPretrain (hooks, logging, visualiser, default_scope
+# 'mmpretrain'), plus the import that registers topgap_mm's models
+# (PreActResNet, TopGAPFPN, TopGAPClsHead, CAML1Loss) before any build.
+_base_ = ['mmpretrain::_base_/default_runtime.py']
+
+custom_imports = dict(imports=['topgap_mm'], allow_failed_imports=False)

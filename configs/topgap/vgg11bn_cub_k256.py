@@ -1,0 +1,11 @@
+# Top-GAP vgg11bn on CUB-200-2011 at 224x224 with k=256 (paper Sec. 3).
+# Standard twin: configs/standard/vgg11bn_cub.py (same data and schedule).
+_base_ = [
+    '../_base_/models/topgap_vgg11bn.py',
+    '../_base_/datasets/cub_bs32_224.py',
+    '../_base_/schedules/cub_bs32.py',
+    '../_base_/default_runtime.py',
+]
+
+# k counts CAM positions; see the model base for the CAM size (k <= area).
+model = dict(head=dict(num_classes=200, k=256))

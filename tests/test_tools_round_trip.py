@@ -1,0 +1,147 @@
+"""train -> checkpoint -> test -> resume through the real command-line tools."""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIG = osp.join(ROOT, 'configs/topgap/resnet18_fashionbg_k16.py')
+SMALL = [
+    'img_size=32',
+    'train_dataloader.dataset.img_size=32',
+    'train_dataloader.dataset.num_samples=48',
+    'train_dataloader.batch_size=16',
+    'train_dataloader.num_workers=0',
+    'train_dataloader.persistent_workers=False',
+    'val_dataloader.dataset.img_size=32',
+    'val_dataloader.dataset.num_samples=32',
+    'val_dataloader.num_workers=0',
+    'val_dataloader.persistent_workers=False',
+    'test_dataloader.dataset.img_size=32',
+    'test_dataloader.dataset.num_samples=40',
+    'test_dataloader.num_workers=0',
+    'model.head.k=8',
+    'train_cfg.val_interval=1',
+    'param_scheduler=[]',
+    'default_hooks.logger.interval=1',
+]
+
+
+def run_tool(*args):
+    env = dict(os.environ, PYTHONPATH=ROOT, CUDA_VISIBLE_DEVICES='')
+    proc = subprocess.run([sys.executable, *args],
+                          cwd=ROOT,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    work_dir = str(tmp_path_factory.mktemp('work'))
+    run_tool('tools/train.py', CONFIG, '--work-dir', work_dir,
+             '--cfg-options', 'train_cfg.max_epochs=1', *SMALL)
+    return work_dir
+
+
+def test_checkpoint_loads_with_safe_unpickler(trained):
+    ckpt = torch.load(osp.join(trained, 'epoch_1.pth'), weights_only=True)
+    assert ckpt['meta']['epoch'] == 1
+    assert 'head.conv_cam.weight' in ckpt['state_dict']
+
+
+def test_test_tool_reproduces_in_process_accuracy(trained, tmp_path):
+    from mmengine.config import Config
+    from mmengine.runner import load_checkpoint
+
+    from mmpretrain.registry import DATASETS, MODELS
+
+    out = str(tmp_path / 'metrics.json')
+    log = run_tool('tools/test.py', CONFIG, osp.join(trained, 'epoch_1.pth'),
+                   '--work-dir', str(tmp_path), '--out', out, '--out-item',
+                   'metrics', '--cfg-options', *SMALL)
+    assert 'Test metrics:' in log
+    reported = json.load(open(out))['accuracy/top1']
+
+    cfg = Config.fromfile(CONFIG)
+    cfg.merge_from_dict(dict(x.split('=') for x in SMALL[:1]))
+    model = MODELS.build(cfg.model)
+    load_checkpoint(model, osp.join(trained, 'epoch_1.pth'))
+    model.eval()
+    test_cfg = cfg.test_dataloader.dataset
+    dataset = DATASETS.build(
+        dict(test_cfg, img_size=32, num_samples=40))
+    from mmpretrain.models.utils import ClsDataPreprocessor
+    preprocessor = ClsDataPreprocessor(**cfg.data_preprocessor)
+    batch = preprocessor(
+        dict(
+            inputs=[dataset[i]['inputs'] for i in range(len(dataset))],
+            data_samples=[
+                dataset[i]['data_samples'] for i in range(len(dataset))
+            ]))
+    with torch.no_grad():
+        pred = model(batch['inputs']).argmax(1)
+    labels = torch.cat([s.gt_label for s in batch['data_samples']])
+    expected = 100.0 * (pred == labels).float().mean().item()
+    assert reported == pytest.approx(expected, abs=1e-4)
+
+
+def test_test_tool_never_overwrites_results(trained, tmp_path):
+    out = tmp_path / 'metrics.json'
+    out.write_text('keep me')
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    proc = subprocess.run([
+        sys.executable, 'tools/test.py', CONFIG,
+        osp.join(trained, 'epoch_1.pth'), '--out',
+        str(out), '--out-item', 'metrics'
+    ],
+                          cwd=ROOT,
+                          env=env,
+                          capture_output=True,
+                          text=True)
+    assert proc.returncode != 0
+    assert '--overwrite' in proc.stderr
+    assert out.read_text() == 'keep me'
+
+
+def test_resume_continues_where_training_stopped(trained):
+    first = torch.load(osp.join(trained, 'epoch_1.pth'), weights_only=True)
+    log = run_tool('tools/train.py', CONFIG, '--work-dir', trained,
+                   '--resume', '--cfg-options', 'train_cfg.max_epochs=2',
+                   *SMALL)
+    assert 'resumed epoch: 1' in log
+    second = torch.load(osp.join(trained, 'epoch_2.pth'), weights_only=True)
+    assert second['meta']['epoch'] == 2
+    # 48 samples in batches of 16: the resumed run adds exactly one epoch.
+    assert first['meta']['iter'] == 3 and second['meta']['iter'] == 6
+    assert not torch.equal(first['state_dict']['head.conv_cam.weight'],
+                           second['state_dict']['head.conv_cam.weight'])
+
+
+def test_history_buffer_round_trips_through_safe_loader(tmp_path):
+    from mmengine.logging import HistoryBuffer
+
+    buffer = HistoryBuffer([1.0, 3.0], [1, 1])
+    torch.save({'buffer': buffer}, tmp_path / 'b.pth')
+    loaded = torch.load(tmp_path / 'b.pth', weights_only=True)['buffer']
+    assert loaded.mean() == 2.0 and loaded.max() == 3.0
+    assert loaded.statistics('current') == 3.0
+
+
+def test_safe_loader_still_refuses_untrusted_objects(tmp_path):
+    import pickle
+
+    torch.save({'obj': Untrusted()}, tmp_path / 'evil.pth')
+    with pytest.raises(pickle.UnpicklingError, match='Untrusted'):
+        torch.load(tmp_path / 'evil.pth', weights_only=True)
+
+
+class Untrusted:
+    """A class no allowlist knows, as a foreign checkpoint could hold."""
