@@ -1,5 +1,6 @@
 # Top-GAP convnext-tiny on CUB-200-2011 at 224x224 with k=256 (paper Sec. 3).
-# Standard twin: configs/standard/convnext-tiny_cub.py (same data and schedule).
+# Standard twin (same data and schedule):
+# configs/standard/convnext-tiny_cub.py
 _base_ = [
     '../_base_/models/topgap_convnext-tiny.py',
     '../_base_/datasets/cub_bs32_224.py',

@@ -1,5 +1,6 @@
 # Top-GAP efficientnet-b0 on CUB-200-2011 at 224x224 with k=256 (paper Sec. 3).
-# Standard twin: configs/standard/efficientnet-b0_cub.py (same data and schedule).
+# Standard twin (same data and schedule):
+# configs/standard/efficientnet-b0_cub.py
 _base_ = [
     '../_base_/models/topgap_efficientnet-b0.py',
     '../_base_/datasets/cub_bs32_224.py',

@@ -3,3 +3,4 @@ from .heads import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
 from .utils import *  # noqa: F401,F403
+from .pixel_space import PixelSpaceModel, to_pixel_space  # noqa: F401

@@ -1,0 +1,3 @@
+from .attach_model_hook import AttachModelHook
+
+__all__ = ['AttachModelHook']

@@ -1,0 +1,3 @@
+from .model_metric import ModelMetric
+
+__all__ = ['ModelMetric']
