@@ -141,3 +141,14 @@ def test_topgap_cams_refuses_standard_model_and_bad_class():
         topgap_cams(standard, torch.randn(1, 3, 32, 32))
     with pytest.raises(ValueError, match=r'\[0, 5\)'):
         topgap_cams(build_classifier(), torch.randn(1, 3, 64, 64), 7)
+
+
+def test_normalize_cams_treats_rounding_noise_as_constant():
+    base = torch.full((1, 4, 4), 0.25)
+    noisy = base.clone()
+    # one float32 ulp above the rest: rounding noise, not a location
+    noisy[0, 0, 0] = torch.nextafter(torch.tensor(0.25), torch.tensor(1.0))
+    assert torch.all(normalize_cams(noisy, (4, 4)) == 0)
+    signal = base.clone()
+    signal[0, 1, 2] += 1e-4
+    assert normalize_cams(signal, (4, 4)).max() == 1

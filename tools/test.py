@@ -54,7 +54,14 @@ def parse_args():
         help='enable automatic-mixed-precision test')
     parser.add_argument(
         '--show-dir',
-        help='directory where the visualization images will be saved.')
+        help='directory where a CAM overlay of every `--interval`-th test '
+        'image (predicted class, gt/pred in the title) is saved as PNG.')
+    parser.add_argument(
+        '--cam-method',
+        default='auto',
+        help="CAM method for --show-dir: 'auto' (native maps of Top-GAP "
+        "models, GradCAM otherwise), 'topgap', 'cam', 'gradcam' or "
+        "'recipro_cam'.")
     parser.add_argument(
         '--show',
         action='store_true',
@@ -115,16 +122,25 @@ def merge_args(cfg, args):
         cfg.test_cfg.fp16 = True
 
     # -------------------- visualization --------------------
-    if args.show or (args.show_dir is not None):
+    # --show keeps MMPretrain's on-screen prediction display; --show-dir
+    # writes CAM overlays instead of MMPretrain's plain prediction images.
+    if args.show:
         assert 'visualization' in cfg.default_hooks, \
             'VisualizationHook is not set in the `default_hooks` field of ' \
             'config. Please set `visualization=dict(type="VisualizationHook")`'
 
         cfg.default_hooks.visualization.enable = True
-        cfg.default_hooks.visualization.show = args.show
+        cfg.default_hooks.visualization.show = True
         cfg.default_hooks.visualization.wait_time = args.wait_time
-        cfg.default_hooks.visualization.out_dir = args.show_dir
         cfg.default_hooks.visualization.interval = args.interval
+    if args.show_dir is not None:
+        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
+            dict(
+                type='CAMVisualizationHook',
+                out_dir=args.show_dir,
+                interval=args.interval,
+                method=args.cam_method)
+        ]
 
     # -------------------- TTA related args --------------------
     if args.tta:

@@ -1,8 +1,12 @@
-from .methods import CAM_METHODS, compute_cams
+from .cam import original_cams
+from .gradcam import gradcam_cams
+from .methods import CAM_METHODS, compute_cams, resolve_method
 from .normalize import normalize_cams
+from .recipro_cam import recipro_cams
 from .topgap_cam import select_classes, topgap_cams
 
 __all__ = [
-    'CAM_METHODS', 'compute_cams', 'normalize_cams', 'select_classes',
+    'CAM_METHODS', 'compute_cams', 'gradcam_cams', 'normalize_cams',
+    'original_cams', 'recipro_cams', 'resolve_method', 'select_classes',
     'topgap_cams'
 ]

@@ -5,11 +5,22 @@ import torch
 import torch.nn as nn
 
 from mmpretrain.structures import DataSample
+from .cam import original_cams
+from .gradcam import gradcam_cams
+from .recipro_cam import recipro_cams
 from .topgap_cam import Target, topgap_cams
 
 #: Methods by name; each takes (model, inputs, target, data_samples,
 #: **kwargs) and returns normalised maps of shape (N, H, W) in [0, 1].
-CAM_METHODS = {'topgap': topgap_cams}
+#: ``'topgap'`` needs a Top-GAP model, ``'cam'`` a GAP + linear head,
+#: ``'recipro_cam'`` a backbone with one output map; ``'gradcam'`` works
+#: on any ImageClassifier.
+CAM_METHODS = {
+    'topgap': topgap_cams,
+    'cam': original_cams,
+    'gradcam': gradcam_cams,
+    'recipro_cam': recipro_cams,
+}
 
 
 def compute_cams(model: nn.Module,
@@ -24,7 +35,8 @@ def compute_cams(model: nn.Module,
         model: An ``ImageClassifier``.
         inputs (torch.Tensor): Preprocessed images (N, 3, H, W).
         method (str): A key of :data:`CAM_METHODS`, or ``'auto'``: the
-            native map for Top-GAP models.
+            native map (``'topgap'``) for Top-GAP models, ``'gradcam'``
+            for any other.
         target: Which class's map, see
             :func:`topgap_mm.cam.select_classes`.
         data_samples (list[DataSample], optional): Needed for
@@ -34,10 +46,25 @@ def compute_cams(model: nn.Module,
     Returns:
         torch.Tensor: Maps (N, H, W) in [0, 1] on the device of ``inputs``.
     """
+    method = resolve_method(model, method)
+    return CAM_METHODS[method](model, inputs, target, data_samples, **kwargs)
+
+
+def resolve_method(model: nn.Module, method: str = 'auto') -> str:
+    """The key of :data:`CAM_METHODS` that ``method`` means for ``model``.
+
+    Args:
+        model: An ``ImageClassifier``.
+        method (str): A key of :data:`CAM_METHODS`, or ``'auto'``:
+            ``'topgap'`` for Top-GAP models, ``'gradcam'`` for any other.
+
+    Raises:
+        ValueError: For an unknown name; the message lists the methods.
+    """
     if method == 'auto':
-        method = 'topgap' if hasattr(getattr(model, 'head', None),
-                                     'forward_cam') else 'gradcam'
+        return 'topgap' if hasattr(getattr(model, 'head', None),
+                                   'forward_cam') else 'gradcam'
     if method not in CAM_METHODS:
         raise ValueError(f'`method` must be one of {sorted(CAM_METHODS)} or '
                          f"'auto', got {method!r}.")
-    return CAM_METHODS[method](model, inputs, target, data_samples, **kwargs)
+    return method

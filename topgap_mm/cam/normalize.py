@@ -5,22 +5,20 @@ import torch
 import torch.nn.functional as F
 
 
-def normalize_cams(cams: torch.Tensor,
-                   size: Sequence[int],
-                   eps: float = 1e-12) -> torch.Tensor:
+def normalize_cams(cams: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
     """Upsample CAMs to the input size and min-max them per image to [0, 1].
 
     Every method (native Top-GAP, CAM, GradCAM, Recipro-CAM) is compared
     through this function, so none gains from a different resampling or
     scaling. Bilinear upsampling is done before the min-max so that the
     extremes are those of the map that is looked at. A constant map carries
-    no localisation and becomes all zeros rather than noise divided by
-    ``eps``.
+    no localisation and becomes all zeros; "constant" allows for rounding
+    noise (a few float ulps of the map's magnitude), which a min-max would
+    otherwise blow up into a full-contrast pattern.
 
     Args:
         cams (torch.Tensor): Maps of shape (N, h, w), one per image.
         size (Sequence[int]): Target (H, W), the model's input size.
-        eps (float): Smallest value range treated as non-constant.
 
     Returns:
         torch.Tensor: Maps of shape (N, H, W) with values in [0, 1], on the
@@ -39,7 +37,9 @@ def normalize_cams(cams: torch.Tensor,
             align_corners=False)[:, 0]
     flat = maps.flatten(1)
     low = flat.min(dim=1).values[:, None, None]
-    span = (flat.max(dim=1).values[:, None, None] - low)
-    constant = span <= eps
+    span = flat.max(dim=1).values[:, None, None] - low
+    tiny = torch.finfo(maps.dtype).tiny
+    noise = 4 * torch.finfo(maps.dtype).eps * flat.abs().amax(dim=1)
+    constant = span <= noise[:, None, None] + tiny
     return torch.where(constant, torch.zeros_like(maps),
-                       (maps - low) / span.clamp_min(eps))
+                       (maps - low) / span.clamp_min(tiny))

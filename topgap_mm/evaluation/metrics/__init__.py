@@ -1,3 +1,9 @@
+from .cam_iou import CAMIoU
+from .cam_sparsity import CAMSparsity
+from .erf_distance import ERFDistance, ERFMaps, erf_maps
 from .model_metric import ModelMetric
 
-__all__ = ['ModelMetric']
+__all__ = [
+    'CAMIoU', 'CAMSparsity', 'ERFDistance', 'ERFMaps', 'ModelMetric',
+    'erf_maps'
+]

@@ -1,0 +1,116 @@
+"""The original CAM (Zhou et al. 2016) of a GAP + linear classifier."""
+from typing import List, Optional, Tuple
+
+import torch
+import torch.nn as nn
+
+from mmpretrain.models.heads import LinearClsHead
+from mmpretrain.models.necks import GlobalAveragePooling
+from mmpretrain.structures import DataSample
+from .normalize import normalize_cams
+from .topgap_cam import Target, select_classes
+
+
+def check_classifier_inputs(model: nn.Module, inputs: torch.Tensor,
+                            method: str) -> None:
+    """Check that ``model`` is an image classifier and ``inputs`` a batch.
+
+    Shared by the post-hoc CAM methods, which all split the model into
+    ``backbone``, optional ``neck`` and ``head`` like MMPretrain's
+    ``ImageClassifier``.
+
+    Args:
+        model (nn.Module): The classifier.
+        inputs (torch.Tensor): Preprocessed images, expected (N, C, H, W).
+        method (str): Name of the calling method, for the messages.
+
+    Raises:
+        TypeError: If ``model`` lacks a ``backbone`` or ``head``.
+        ValueError: If ``inputs`` is not a non-empty 4-D tensor.
+    """
+    if not all(
+            isinstance(getattr(model, name, None), nn.Module)
+            for name in ('backbone', 'head')):
+        raise TypeError(f'{method} needs an ImageClassifier-like model with '
+                        f'`backbone` and `head` modules, got '
+                        f'{type(model).__name__}.')
+    if (not isinstance(inputs, torch.Tensor) or inputs.dim() != 4
+            or inputs.shape[0] == 0):
+        shape = tuple(inputs.shape) if isinstance(inputs,
+                                                  torch.Tensor) else inputs
+        raise ValueError(f'{method}: `inputs` must be a non-empty batch '
+                         f'(N, C, H, W) of preprocessed images, got {shape}.')
+
+
+def backbone_maps(model: nn.Module,
+                  inputs: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+    """The backbone's outputs as a tuple whose last element is a 4-D map.
+
+    Raises:
+        ValueError: If the last output is not a map (N, C, h, w), as for
+            transformer backbones that return tokens.
+    """
+    feats = model.backbone(inputs)
+    if isinstance(feats, torch.Tensor):
+        feats = (feats, )
+    feats = tuple(feats)
+    if feats[-1].dim() != 4:
+        raise ValueError(f'CAM methods need a spatial map (N, C, h, w) as '
+                         f'the last backbone output, got shape '
+                         f'{tuple(feats[-1].shape)}.')
+    return feats
+
+
+def original_cams(model: nn.Module,
+                  inputs: torch.Tensor,
+                  target: Target = 'gt',
+                  data_samples: Optional[List[DataSample]] = None
+                  ) -> torch.Tensor:
+    """Original CAMs of a GAP + linear classifier, normalised.
+
+    For the chosen class ``c`` the map is ``sum_k w[c, k] * F_k``: the
+    linear layer's weights applied at every position of the last backbone
+    map ``F``. Since GAP and the linear layer commute, this is the map whose
+    average is the logit. The bias is left out: it adds the same constant
+    at every position, which the per-image min-max of
+    :func:`normalize_cams` removes.
+
+    The model's train/eval mode is left as it is; call it in eval mode so
+    that BatchNorm uses (and does not update) its running statistics.
+
+    Args:
+        model (nn.Module): An ``ImageClassifier`` with a
+            ``GlobalAveragePooling`` neck (``dim=2``) and a
+            ``LinearClsHead``.
+        inputs (torch.Tensor): Preprocessed images (N, 3, H, W).
+        target: Which class's map, see :func:`select_classes`.
+        data_samples (list[DataSample], optional): Needed for
+            ``target='gt'``.
+
+    Returns:
+        torch.Tensor: CAMs of shape (N, H, W) in [0, 1], on the device of
+        ``inputs``.
+
+    Raises:
+        TypeError: For a model that is not GAP + ``LinearClsHead``.
+        ValueError: For inputs that are not a batch of images.
+    """
+    check_classifier_inputs(model, inputs, 'original CAM')
+    neck, head = getattr(model, 'neck', None), model.head
+    # Subclasses of LinearClsHead may change `pre_logits`, after which the
+    # linear weights no longer act on the pooled map alone.
+    if (type(head) is not LinearClsHead
+            or not isinstance(neck, GlobalAveragePooling)
+            or not isinstance(neck.gap, nn.AdaptiveAvgPool2d)):
+        raise TypeError(
+            f'original CAM needs a GlobalAveragePooling (dim=2) neck and a '
+            f'LinearClsHead, got neck {type(neck).__name__} and head '
+            f"{type(head).__name__}; use method='gradcam' or 'recipro_cam' "
+            f"(any head) or 'topgap' (Top-GAP models).")
+    with torch.no_grad():
+        feats = backbone_maps(model, inputs)
+        scores = head(neck(feats))
+        classes = select_classes(target, scores, data_samples)
+        cams = torch.einsum('nchw,nc->nhw', feats[-1],
+                            head.fc.weight[classes])
+    return normalize_cams(cams, inputs.shape[-2:])
