@@ -47,11 +47,15 @@ setup(
         'scipy',
         'tqdm',
         'matplotlib',
+        # ImageNet-C corruptions on numpy 2 / current scikit-image, offline.
+        'imagecorruptions-imaug',
     ],
     extras_require={
         'lite': ['mmcv-lite>=2.1.0,<2.2'],
         'full': ['mmcv>=2.1.0,<2.2'],
-        'tests': ['pytest', 'grad-cam==1.5.7'],
+        'tests': ['pytest', 'grad-cam==1.5.7', 'scikit-learn'],
+        # fra31/auto-attack repackaged, for the audit's --autoattack.
+        'autoattack': ['pyautoattack'],
     },
     license='Apache-2.0',
     zip_safe=False,
