@@ -11,10 +11,10 @@ param_scheduler = [
         begin=0,
         end=1,
         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', by_epoch=True, begin=1, T_max=9, end=10),
+    dict(type='CosineAnnealingLR', by_epoch=True, begin=1, T_max=19, end=20),
 ]
 
-train_cfg = dict(by_epoch=True, max_epochs=10, val_interval=5)
+train_cfg = dict(by_epoch=True, max_epochs=20, val_interval=5)
 val_cfg = dict()
 test_cfg = dict()
 
