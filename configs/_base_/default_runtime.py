@@ -4,3 +4,7 @@
 _base_ = ['mmpretrain::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['topgap_mm'], allow_failed_imports=False)
+
+# Hands the model to metrics that re-run it (CAM IoU, ERF, attacks; see
+# topgap_mm.evaluation.ModelMetric); it does nothing for other metrics.
+custom_hooks = [dict(type='AttachModelHook')]

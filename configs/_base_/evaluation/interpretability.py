@@ -10,6 +10,9 @@
 #   test_evaluator = [dict(type='Accuracy', topk=(1, )),
 #                     *_base_.interpretability_metrics]
 #
+# They need the model itself: `configs/_base_/default_runtime.py` adds the
+# `AttachModelHook` that hands it over.
+#
 # The IoU threshold must come from held-out data: run once on the val split
 # with `test_evaluator.1.save_curve=<dir>/cam_iou_val.json`, then on the test
 # split with `test_evaluator.1.threshold_from=<dir>/cam_iou_val.json`.
@@ -20,6 +23,3 @@ interpretability_metrics = [
     dict(type='CAMSparsity', method='auto', target='gt', max_samples=1000),
     dict(type='ERFDistance', normalize='zscore', max_samples=200),
 ]
-
-# The metrics above need the model itself, handed over before each loop.
-custom_hooks = [dict(type='AttachModelHook')]

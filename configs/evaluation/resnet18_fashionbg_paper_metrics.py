@@ -1,0 +1,15 @@
+# standard/resnet18_fashionbg.py evaluated with the paper's metrics: accuracy, CAM IoU and PxAP,
+# CAM sparsity, ERF distance, attack distance and robust accuracy.
+# Choose the IoU threshold on the val split first (see
+# configs/_base_/evaluation/interpretability.py).
+_base_ = [
+    '../standard/resnet18_fashionbg.py',
+    '../_base_/evaluation/interpretability.py',
+    '../_base_/evaluation/robustness.py',
+]
+
+test_evaluator = [
+    dict(type='Accuracy', topk=(1, )),
+    *_base_.interpretability_metrics,
+    *_base_.robustness_metrics,
+]
