@@ -18,6 +18,7 @@ from mmseg.evaluation import IoUMetric
 from mmpretrain.models.utils import ClsDataPreprocessor
 from mmpretrain.registry import DATASETS, MODELS
 from mmpretrain.structures import DataSample
+from topgap_mm.apis import load_classifier
 from topgap_mm.cam import CAM_METHODS
 from topgap_mm.evaluation.metrics import (CAMIoU, CAMSparsity, ERFDistance,
                                           erf_maps)
@@ -479,10 +480,8 @@ def test_erf_figure_matches_erf_distance(tiny_checkpoint, tmp_path,
     positions = [p['position'] for p in record['positions']]
     assert positions[::4] == [[0, 0], [4, 4], [7, 7]]
     # The figure's unnormalised centre and corner are Def. 6 on its images.
-    cfg = Config.fromfile(TOPGAP_CONFIG)
-    cfg.model.head.k = 4
-    model = MODELS.build(cfg.model)
-    model.load_state_dict(torch.load(tiny_checkpoint)['state_dict'])
+    model, cfg = load_classifier(TOPGAP_CONFIG, tiny_checkpoint,
+                                 {'model.head.k': 4})
     dataset = DATASETS.build(
         dict(cfg.test_dataloader.dataset, num_samples=16, img_size=32))
     metric = ERFDistance(normalize='none')

@@ -21,14 +21,13 @@ from typing import Dict, Optional
 
 import torch
 from mmengine.config import DictAction
-from mmengine.dataset import pseudo_collate
 from tqdm import tqdm
 
 import topgap_mm  # noqa: F401  (registers modules, fixes checkpoint loading)
+from topgap_mm.apis import (build_test_dataset, iter_batches, load_classifier,
+                            num_to_take)
 from topgap_mm.evaluation.robustness.corruptions import (SEVERITIES,
                                                          corruption_names)
-from topgap_mm.evaluation.robustness.utils import (build_test_dataset,
-                                                   load_classifier)
 
 
 def parse_args(argv=None):
@@ -55,16 +54,12 @@ def parse_args(argv=None):
 def accuracy(model, dataset, num_samples: Optional[int],
              batch_size: int) -> float:
     """Top-1 accuracy of the model on the first ``num_samples`` items."""
-    total = len(dataset) if num_samples is None else min(
-        num_samples, len(dataset))
     correct = 0
-    for start in range(0, total, batch_size):
-        batch = pseudo_collate(
-            [dataset[i] for i in range(start, min(start + batch_size, total))])
+    for batch in iter_batches(dataset, num_samples, batch_size):
         for sample in model.test_step(batch):
             correct += int(sample.pred_label.view(-1)[0] ==
                            sample.gt_label.view(-1)[0])
-    return correct / total
+    return correct / num_to_take(dataset, num_samples)
 
 
 def format_table(results: Dict[str, Dict[str, float]], clean: float,
@@ -91,7 +86,7 @@ def main(argv=None) -> dict:
     results: Dict[str, Dict[str, float]] = {}
     runs = [(name, severity) for name in names for severity in args.severities]
     for name, severity in tqdm(runs, desc='corruptions'):
-        dataset = build_test_dataset(cfg, [
+        dataset = build_test_dataset(cfg, extra_transforms=[
             dict(type='ApplyCorruption', corruption=name, severity=severity,
                  seed=args.seed)
         ])

@@ -19,11 +19,10 @@ import json
 import os.path as osp
 
 import torch
-from mmengine.config import Config, DictAction
-from mmengine.runner import load_checkpoint
+from mmengine.config import DictAction
 
 import topgap_mm  # noqa: F401  (registers the modules)
-from mmpretrain.registry import DATASETS, MODELS
+from topgap_mm.apis import build_test_dataset, load_classifier
 from topgap_mm.evaluation.metrics.erf_distance import (GRID_3X3,
                                                        NORMALIZATIONS, OUTPUTS)
 from topgap_mm.visualization.erf import mean_erf_maps, plot_erf_grid
@@ -60,13 +59,9 @@ def parse_args():
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    model = MODELS.build(cfg.model)
-    load_checkpoint(model, args.checkpoint, map_location='cpu')
-    model = model.to(args.device).eval()
-    dataset = DATASETS.build(cfg[f'{args.split}_dataloader'].dataset)
+    model, cfg = load_classifier(args.config, args.checkpoint,
+                                 args.cfg_options, args.device)
+    dataset = build_test_dataset(cfg, loader=args.split)
 
     maps, cells, output_size, num = mean_erf_maps(
         model,

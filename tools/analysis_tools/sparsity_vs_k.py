@@ -24,11 +24,11 @@ from typing import Union
 
 import torch
 from mmengine.config import Config, DictAction
-from mmengine.dataset import pseudo_collate
-from mmengine.runner import load_checkpoint
 
 import topgap_mm  # noqa: F401  (registers the modules)
-from mmpretrain.registry import DATASETS, MODELS
+from topgap_mm.apis import (build_classifier, build_test_dataset,
+                            iter_batches, load_config, num_to_take)
+from topgap_mm.evaluation.batch import preprocess
 from topgap_mm.evaluation.metrics import CAMSparsity
 from topgap_mm.visualization.sparsity import normalized_k, plot_sparsity_vs_k
 
@@ -85,31 +85,25 @@ def parse_k(text: str) -> Union[int, float]:
 def measure(config: str, checkpoint: str, k: Union[int, float],
             args) -> dict:
     """CAM size and CAM L1 of one run."""
-    cfg = Config.fromfile(config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(config, args.cfg_options)
     if 'k' not in cfg.model.get('head', {}):
         raise TypeError(f'{config} is not a Top-GAP model (its head has no '
                         f'`k`); sparsity against k needs Top-GAP runs.')
     cfg.model.head.k = k
-    model = MODELS.build(cfg.model)
-    load_checkpoint(model, checkpoint, map_location='cpu')
-    model = model.to(args.device).eval()
-    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    model = build_classifier(cfg, checkpoint, args.device)
+    dataset = build_test_dataset(cfg)
 
     metric = CAMSparsity(
         method=args.method, target=args.target, max_samples=args.num_images)
     metric.attach_model(model)
-    num = min(args.num_images, len(dataset))
-    for start in range(0, num, args.batch_size):
-        stop = min(num, start + args.batch_size)
-        batch = pseudo_collate([dataset[i] for i in range(start, stop)])
+    num = num_to_take(dataset, args.num_images)
+    cam_size = None
+    for batch in iter_batches(dataset, num, args.batch_size):
         metric.process(batch, batch['data_samples'])
-        if start == 0:
-            inputs = model.data_preprocessor(batch, False)['inputs']
+        if cam_size is None:
+            inputs = preprocess(model, batch, 1)['inputs']
             cam_size = tuple(
-                model.head.forward_cam(
-                    model.extract_feat(inputs[:1])).shape[-2:])
+                model.head.forward_cam(model.extract_feat(inputs)).shape[-2:])
     l1 = metric.evaluate(num)[f'{metric.prefix}/l1']
     return dict(
         label=default_label(cfg),

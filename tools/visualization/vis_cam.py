@@ -16,19 +16,18 @@ them with its own data preprocessor. This replaces MMPretrain's
 """
 import argparse
 import os.path as osp
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
 import torch
-import torch.nn as nn
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.dataset import pseudo_collate
-from mmengine.runner import load_checkpoint
 
 # Registers the Top-GAP modules and lets torch >= 2.6 load MMEngine
 # checkpoints (see topgap_mm.compat) before any config is read.
 import topgap_mm  # noqa: F401,E402
-from mmpretrain.registry import DATASETS, MODELS
+from topgap_mm.apis import build_test_dataset, load_classifier
 from topgap_mm.cam import CAM_METHODS, compute_cams, resolve_method
+from topgap_mm.evaluation.batch import MASK_FIELD, sample_field
 from topgap_mm.visualization import inputs_to_images, save_cam_grid
 
 METHOD_CHOICES = ['auto', *CAM_METHODS]
@@ -92,38 +91,23 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
-def load_model(config: str, checkpoint: str, cfg_options: Optional[dict],
-               device: str) -> Tuple[Config, nn.Module]:
-    """Build a model from its config and load its checkpoint (eval mode)."""
-    for kind, path in (('config', config), ('checkpoint', checkpoint)):
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'{kind} file not found: {path!r}')
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    model = MODELS.build(cfg.model)
-    load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
-    return cfg, model.to(device).eval()
-
-
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     if not args.out.lower().endswith('.png'):
         raise ValueError(f'--out must be a .png file, got {args.out!r}.')
-    cfg, model = load_model(args.config, args.checkpoint, args.cfg_options,
-                            args.device)
+    model, cfg = load_classifier(
+        args.config, args.checkpoint, args.cfg_options, args.device,
+        strict=True)
     label = osp.splitext(osp.basename(args.config))[0]
     models = [(label, model, args.methods)]
     if args.twin_config is not None:
-        _, twin = load_model(args.twin_config, args.twin_checkpoint,
-                             args.twin_cfg_options, args.device)
+        twin, _ = load_classifier(
+            args.twin_config, args.twin_checkpoint, args.twin_cfg_options,
+            args.device, strict=True)
         twin_label = osp.splitext(osp.basename(args.twin_config))[0]
         models.append((twin_label, twin, args.twin_methods))
 
-    dataset_cfg = cfg.test_dataloader.dataset
-    if args.split is not None:
-        dataset_cfg.split = args.split
-    dataset = DATASETS.build(dataset_cfg)
+    dataset = build_test_dataset(cfg, args.split)
     bad = [i for i in args.indices if not 0 <= i < len(dataset)]
     if bad:
         raise IndexError(f'--indices {bad} out of range for a test dataset '
@@ -155,9 +139,10 @@ def main(argv: Optional[List[str]] = None) -> None:
                     compute_cams(net, inputs, method, args.target,
                                  data_samples).cpu().numpy())
 
-    masks = None
-    if all('gt_object_mask' in s for s in samples):
-        masks = [s.gt_object_mask.numpy() for s in samples]
+    masks = [sample_field(s, MASK_FIELD) for s in samples]
+    masks = None if any(m is None for m in masks) else [
+        m.numpy() for m in masks
+    ]
     row_titles = [
         f'#{index} gt: '
         f"{name(int(s.gt_label[0])) if 'gt_label' in s else '?'}\npred: " +

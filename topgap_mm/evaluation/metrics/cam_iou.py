@@ -6,86 +6,17 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-import torch.nn as nn
 from mmengine.logging import MMLogger
 from mmseg.evaluation import IoUMetric
 
 from mmpretrain.registry import METRICS
-from mmpretrain.structures import DataSample
-from ...cam import compute_cams
 from ...datasets.transforms.formatting import IGNORE_INDEX
+from ..batch import batch_cams, labels_and_masks
 from .model_metric import ModelMetric
 
-#: Field of the data samples that holds the object mask.
-MASK_FIELD = 'gt_object_mask'
-#: Where masks come from, for the error raised when they are missing.
-MASK_SOURCES = ("FashionBackgroundsDataset (or any dataset that puts an "
-                "(H, W) mask with 1 object / 0 background / 255 ignore into "
-                "`gt_seg_map`), packed by `dict(type='PackMaskedInputs')` "
-                'at the end of the test pipeline')
 #: 0.00, 0.01, ..., 1.00; a division rather than ``np.linspace`` so that a
 #: threshold such as 0.29 written in a config is exactly a grid value.
 DEFAULT_THRESHOLDS = tuple(np.arange(101) / 100)
-
-
-def batch_cams(model: nn.Module,
-               data_batch: dict,
-               num: int,
-               method: str = 'auto',
-               target='gt',
-               method_kwargs: Optional[dict] = None) -> torch.Tensor:
-    """CAMs of the first ``num`` samples of a val/test batch.
-
-    Metrics get the raw batch, so the images go through the model's own
-    data preprocessor, as in the model's forward pass. The batch's data
-    samples (not the model outputs, which the evaluator turns into dicts)
-    carry the ground truth.
-
-    Args:
-        model (nn.Module): The classifier.
-        data_batch (dict): The batch from the dataloader.
-        num (int): How many of the batch's samples to use.
-        method (str): A method of :func:`topgap_mm.cam.compute_cams`.
-        target: Which class's map, see :func:`topgap_mm.cam.select_classes`.
-        method_kwargs (dict, optional): Passed to the CAM method.
-
-    Returns:
-        torch.Tensor: Maps (num, H, W) in [0, 1].
-    """
-    samples = data_batch.get('data_samples')
-    data = model.data_preprocessor(
-        dict(
-            inputs=data_batch['inputs'][:num],
-            data_samples=None if samples is None else samples[:num]), False)
-    return compute_cams(
-        model,
-        data['inputs'],
-        method=method,
-        target=target,
-        data_samples=data['data_samples'],
-        **(method_kwargs or {}))
-
-
-def object_mask(data_sample: Optional[DataSample]) -> torch.Tensor:
-    """The checked object mask (H, W) of a sample: 1, 0 or 255 per pixel."""
-    mask = None if data_sample is None else data_sample.get(MASK_FIELD)
-    if mask is None:
-        raise ValueError(
-            f'CAM localisation metrics need object masks in the data '
-            f'samples (field `{MASK_FIELD}`), and this dataset gives none. '
-            f'Masks are provided by {MASK_SOURCES}.')
-    mask = torch.as_tensor(mask)
-    if mask.dim() != 2:
-        raise ValueError(f'`{MASK_FIELD}` must be (H, W), got shape '
-                         f'{tuple(mask.shape)}.')
-    bad = (mask != 0) & (mask != 1) & (mask != IGNORE_INDEX)
-    if bad.any():
-        # A grayscale (e.g. CUB) mask would otherwise be silently ignored.
-        raise ValueError(
-            f'`{MASK_FIELD}` must hold 1 (object), 0 (background) or '
-            f'{IGNORE_INDEX} (ignore), got the value '
-            f'{mask[bad][0].item()}; binarise the mask in the dataset.')
-    return mask
 
 
 @METRICS.register_module()
@@ -305,8 +236,8 @@ class CAMIoU(ModelMetric):
         num = self.take(len(data_samples))
         if num == 0:
             return
-        samples = data_batch.get('data_samples') or [None] * num
-        masks = [object_mask(sample) for sample in samples[:num]]
+        _, masks = labels_and_masks(
+            data_batch, num, with_labels=False, with_masks=True)
         cams = batch_cams(self.model, data_batch, num, self.method, 'gt',
                           self.method_kwargs)
         for cam, mask in zip(cams.detach(), masks):

@@ -5,7 +5,7 @@ import numpy as np
 import torch
 
 from mmpretrain.registry import METRICS
-from .cam_iou import batch_cams
+from ..batch import batch_cams
 from .model_metric import ModelMetric
 
 

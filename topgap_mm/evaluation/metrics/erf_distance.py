@@ -6,7 +6,8 @@ import torch
 import torch.nn as nn
 
 from mmpretrain.registry import METRICS
-from ...models.pixel_space import PixelSpaceModel, to_pixel_space
+from ...models.pixel_space import PixelSpaceModel
+from ..batch import pixel_images
 from .model_metric import ModelMetric
 
 #: A coordinate of an output position: an index (negative counts from the
@@ -203,7 +204,7 @@ class ERFDistance(ModelMetric):
         num = self.take(len(data_samples))
         if num == 0:
             return
-        images = to_pixel_space(data_batch['inputs'][:num], self.model)
+        images = pixel_images(self.model, data_batch, num)
         maps = erf_maps(self.model, images, (CENTER, CORNER), self.output,
                         self.normalize).maps
         erf = maps.flatten(2).mean(dim=2).cpu().tolist()

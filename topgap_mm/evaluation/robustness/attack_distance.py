@@ -6,8 +6,9 @@ import torch
 
 from mmpretrain.registry import METRICS
 from ...models.pixel_space import PixelSpaceModel
+from ..batch import labels_and_masks, pixel_images
 from ..metrics.model_metric import ModelMetric
-from .attacks import check_eps, input_gradient, predict, unpack_batch
+from .attacks import check_eps, input_gradient, predict
 
 
 @METRICS.register_module()
@@ -63,8 +64,10 @@ class AttackDistance(ModelMetric):
         num = self.take(len(data_batch['inputs']))
         if num == 0:
             return
-        images, labels, masks = unpack_batch(
-            data_batch, self.model, num, with_masks=True)
+        labels, masks = labels_and_masks(data_batch, num, with_masks=True)
+        images = pixel_images(self.model, data_batch, num)
+        labels = labels.to(images.device)
+        masks = torch.stack(masks).to(images.device)
         results = self.attack(PixelSpaceModel(self.model), images, labels,
                               masks, self.eps)
         self.results.extend(

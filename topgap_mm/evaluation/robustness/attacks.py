@@ -6,13 +6,13 @@ space whatever normalisation the classifier's data preprocessor applies.
 """
 import math
 import numbers
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ...models.pixel_space import PixelSpaceModel, to_pixel_space
+from ...models.pixel_space import PixelSpaceModel
 
 
 def check_eps(eps: float, name: str = 'eps') -> float:
@@ -259,66 +259,6 @@ def build_attack(cfg: dict, model: PixelSpaceModel):
         if kwargs['norm'] != 'Linf':
             raise ValueError('Only L-inf Square attacks are supported.')
     return getattr(_torchattacks(), cfg['type'])(model, **kwargs)
-
-
-def _field(sample, name: str):
-    if isinstance(sample, dict):
-        return sample.get(name)
-    return getattr(sample, name, None) if name in sample else None
-
-
-def unpack_batch(data_batch: dict,
-                 model: nn.Module,
-                 num: int,
-                 with_masks: bool = False
-                 ) -> Tuple[torch.Tensor, torch.Tensor,
-                            Optional[torch.Tensor]]:
-    """The first ``num`` samples of a data batch as attack inputs.
-
-    Args:
-        data_batch (dict): A collated batch with ``inputs`` and
-            ``data_samples`` (``DataSample`` objects or their dicts).
-        model (nn.Module): The classifier (for channel order and device).
-        num (int): How many samples to take.
-        with_masks (bool): Also return the samples' ``gt_object_mask``.
-
-    Returns:
-        tuple: ``images`` (num, 3, H, W) in [0, 1] RGB, ``labels`` (num, )
-        and ``masks`` (num, H, W) uint8 or None.
-
-    Raises:
-        ValueError: If ``with_masks`` and a sample has no
-            ``gt_object_mask``, or its size differs from the image's.
-    """
-    samples = list(data_batch['data_samples'])[:num]
-    images = to_pixel_space(list(data_batch['inputs'])[:num], model)
-    labels = []
-    for sample in samples:
-        label = _field(sample, 'gt_label')
-        if label is None:
-            raise ValueError('Robustness metrics need `gt_label` in every '
-                             'data sample.')
-        labels.append(torch.as_tensor(label).view(-1)[0])
-    labels = torch.stack(labels).long().to(images.device)
-    if not with_masks:
-        return images, labels, None
-    masks = []
-    for sample in samples:
-        mask = _field(sample, 'gt_object_mask')
-        if mask is None:
-            raise ValueError(
-                'The attack distance needs object masks: no '
-                '`gt_object_mask` in the data samples. Use a dataset with '
-                "masks (e.g. FashionBackgroundsDataset) and "
-                "dict(type='PackMaskedInputs') as the last transform.")
-        mask = torch.as_tensor(mask)
-        if tuple(mask.shape) != tuple(images.shape[-2:]):
-            raise ValueError(
-                f'`gt_object_mask` of shape {tuple(mask.shape)} does not '
-                f'match the image size {tuple(images.shape[-2:])}; move '
-                f'masks with the image (mmcv geometric transforms).')
-        masks.append(mask)
-    return images, labels, torch.stack(masks).to(images.device)
 
 
 def batched(total: int, batch_size: int) -> List[slice]:

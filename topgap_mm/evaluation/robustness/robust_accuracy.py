@@ -3,9 +3,10 @@ from typing import List, Optional, Sequence
 
 from mmpretrain.registry import METRICS
 from ...models.pixel_space import PixelSpaceModel
+from ..batch import labels_and_masks, pixel_images
 from ..metrics.model_metric import ModelMetric
 from .attacks import (ATTACK_NAMES, attack_key, build_attack, check_eps,
-                      predict, unpack_batch)
+                      predict)
 
 
 @METRICS.register_module()
@@ -75,7 +76,8 @@ class RobustAccuracy(ModelMetric):
         num = self.take(len(data_batch['inputs']))
         if num == 0:
             return
-        images, labels, _ = unpack_batch(data_batch, self.model, num)
+        images = pixel_images(self.model, data_batch, num)
+        labels = labels_and_masks(data_batch, num)[0].to(images.device)
         model = PixelSpaceModel(self.model)
         correct = dict(clean=predict(model, images) == labels)
         for key, cfg in zip(self.keys, self.attack_cfgs):

@@ -1,0 +1,9 @@
+"""Helpers of the analysis tools: load a trained classifier and its data."""
+from .loading import (build_classifier, build_test_dataset, check_file,
+                      collect_samples, iter_batches, load_classifier,
+                      load_config, num_to_take)
+
+__all__ = [
+    'build_classifier', 'build_test_dataset', 'check_file', 'collect_samples',
+    'iter_batches', 'load_classifier', 'load_config', 'num_to_take'
+]

@@ -1,0 +1,162 @@
+"""What the model-aware metrics take from a val/test data batch.
+
+Metrics get the raw batch from the dataloader: ``inputs`` (uint8 images in
+the dataset's channel order) and ``data_samples`` (``DataSample`` objects,
+or their dicts), which carry the ground truth. This module is the one place
+that reads labels and object masks from it, preprocesses its images as the
+model's forward pass does, or turns them into [0, 1] RGB images.
+"""
+from typing import List, Optional, Tuple
+
+import torch
+import torch.nn as nn
+
+from ..cam import compute_cams
+from ..datasets.transforms.formatting import IGNORE_INDEX
+from ..models.pixel_space import to_pixel_space
+
+#: Field of the data samples that holds the object mask.
+MASK_FIELD = 'gt_object_mask'
+#: Where masks come from, for the error raised when they are missing.
+MASK_SOURCES = ("FashionBackgroundsDataset (or any dataset that puts an "
+                "(H, W) mask with 1 object / 0 background / 255 ignore into "
+                "`gt_seg_map`), packed by `dict(type='PackMaskedInputs')` "
+                'at the end of the test pipeline')
+
+
+def sample_field(sample, name: str):
+    """A field of a data sample (``DataSample`` or dict), None if absent."""
+    if sample is None:
+        return None
+    if isinstance(sample, dict):
+        return sample.get(name)
+    return getattr(sample, name, None) if name in sample else None
+
+
+def _check_mask(mask, index: int, image_size: Tuple[int, int]):
+    if mask is None:
+        raise ValueError(
+            f'This metric needs object masks in the data samples (field '
+            f'`{MASK_FIELD}`), and this dataset gives none. Masks are '
+            f'provided by {MASK_SOURCES}.')
+    mask = torch.as_tensor(mask)
+    if mask.dim() != 2:
+        raise ValueError(f'`{MASK_FIELD}` must be (H, W), got shape '
+                         f'{tuple(mask.shape)}.')
+    bad = (mask != 0) & (mask != 1) & (mask != IGNORE_INDEX)
+    if bad.any():
+        # A grayscale (e.g. CUB) mask would otherwise be silently ignored.
+        raise ValueError(
+            f'`{MASK_FIELD}` must hold 1 (object), 0 (background) or '
+            f'{IGNORE_INDEX} (ignore), got the value '
+            f'{mask[bad][0].item()}; binarise the mask in the dataset.')
+    if tuple(mask.shape) != image_size:
+        raise ValueError(
+            f'Image {index} of the batch has size {image_size} but its '
+            f'`{MASK_FIELD}` has shape {tuple(mask.shape)}; the mask must '
+            f'be resized with the image (mmcv transforms on `gt_seg_map`).')
+    return mask
+
+
+def labels_and_masks(
+    data_batch: dict,
+    num: int,
+    with_labels: bool = True,
+    with_masks: bool = False
+) -> Tuple[Optional[torch.Tensor], Optional[List[torch.Tensor]]]:
+    """Ground-truth labels and object masks of a batch's first ``num``
+    samples.
+
+    Args:
+        data_batch (dict): A collated batch with ``inputs`` and
+            ``data_samples`` (``DataSample`` objects or their dicts).
+        num (int): How many samples to take.
+        with_labels (bool): Return the samples' ``gt_label``.
+        with_masks (bool): Return the samples' ``gt_object_mask``, checked
+            to be (H, W) of the sample's image size with the values 1
+            (object), 0 (background) or 255 (ignore).
+
+    Returns:
+        tuple: ``labels`` (num, ) int64 on the CPU (None without
+        ``with_labels``) and ``masks``, a list of (H, W) tensors (None
+        without ``with_masks``).
+
+    Raises:
+        ValueError: If a needed label or mask is missing, or a mask is not
+            as described above.
+    """
+    samples = list(data_batch.get('data_samples') or [None] * num)[:num]
+    labels = masks = None
+    if with_labels:
+        labels = []
+        for sample in samples:
+            label = sample_field(sample, 'gt_label')
+            if label is None:
+                raise ValueError('This metric needs `gt_label` in every data '
+                                 'sample.')
+            labels.append(torch.as_tensor(label).view(-1)[0])
+        labels = torch.stack(labels).long()
+    if with_masks:
+        inputs = data_batch['inputs']
+        masks = [
+            _check_mask(
+                sample_field(sample, MASK_FIELD), i,
+                tuple(inputs[i].shape[-2:]))
+            for i, sample in enumerate(samples)
+        ]
+    return labels, masks
+
+
+def preprocess(model: nn.Module, data_batch: dict, num: int) -> dict:
+    """The first ``num`` samples through the model's data preprocessor.
+
+    As in the model's forward pass at test time (``training=False``).
+
+    Returns:
+        dict: ``inputs`` (num, 3, H, W) and ``data_samples`` (or None).
+    """
+    samples = data_batch.get('data_samples')
+    return model.data_preprocessor(
+        dict(
+            inputs=data_batch['inputs'][:num],
+            data_samples=None if samples is None else samples[:num]), False)
+
+
+def pixel_images(model: nn.Module, data_batch: dict,
+                 num: int) -> torch.Tensor:
+    """The first ``num`` images as [0, 1] RGB on the model's device (see
+    :func:`topgap_mm.models.to_pixel_space`)."""
+    return to_pixel_space(list(data_batch['inputs'])[:num], model)
+
+
+def batch_cams(model: nn.Module,
+               data_batch: dict,
+               num: int,
+               method: str = 'auto',
+               target='gt',
+               method_kwargs: Optional[dict] = None) -> torch.Tensor:
+    """CAMs of the first ``num`` samples of a val/test batch.
+
+    The images go through the model's own data preprocessor
+    (:func:`preprocess`); the batch's data samples (not the model outputs,
+    which the evaluator turns into dicts) carry the ground truth.
+
+    Args:
+        model (nn.Module): The classifier.
+        data_batch (dict): The batch from the dataloader.
+        num (int): How many of the batch's samples to use.
+        method (str): A method of :func:`topgap_mm.cam.compute_cams`.
+        target: Which class's map, see :func:`topgap_mm.cam.select_classes`.
+        method_kwargs (dict, optional): Passed to the CAM method.
+
+    Returns:
+        torch.Tensor: Maps (num, H, W) in [0, 1].
+    """
+    data = preprocess(model, data_batch, num)
+    return compute_cams(
+        model,
+        data['inputs'],
+        method=method,
+        target=target,
+        data_samples=data['data_samples'],
+        **(method_kwargs or {}))
