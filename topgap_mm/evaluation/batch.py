@@ -18,9 +18,11 @@ from ..models.pixel_space import to_pixel_space
 #: Field of the data samples that holds the object mask.
 MASK_FIELD = 'gt_object_mask'
 #: Where masks come from, for the error raised when they are missing.
-MASK_SOURCES = ("FashionBackgroundsDataset (or any dataset that puts an "
-                "(H, W) mask with 1 object / 0 background / 255 ignore into "
-                "`gt_seg_map`), packed by `dict(type='PackMaskedInputs')` "
+MASK_SOURCES = ('FashionBackgroundsDataset, CUB (with its segmentations), '
+                'OxfordIIITPet, Waterbirds and COCOSingleObject (or any '
+                'dataset that puts an (H, W) mask with 1 object / 0 '
+                'background / 255 ignore into `gt_seg_map`, e.g. with '
+                "`LoadObjectMask`), packed by `dict(type='PackMaskedInputs')` "
                 'at the end of the test pipeline')
 
 

@@ -4,9 +4,14 @@
 # the CAM size the paper uses (k=256 is ~8% of its 3136 positions).
 #
 # The recipe is MMPretrain's CUB recipe (`cub_bs8_448.py`: square resize,
-# random crop, flip) scaled from 600/448 to 256/224. The test pipeline uses
-# mmcv's `Resize` and `CenterCrop`, which also move a `gt_seg_map` when one
-# is loaded, so the same pipeline can feed object masks to CAM metrics.
+# random crop, flip) scaled from 600/448 to 256/224. With `segmentations/`
+# unpacked in `data_root` (segmentations.tgz), `type='CUB'` (topgap_mm's
+# extension of MMPretrain's class) gives every image its mask:
+# `LoadObjectMask` reads it, `MaskedResize`, `MaskedRandomCrop` and mmcv's
+# `RandomFlip` and `CenterCrop` move it with the image (mmcv's `Resize`
+# would shift it by half a pixel), and `PackMaskedInputs` packs it as
+# `gt_object_mask` for the mask metrics. Without the segmentations the
+# dataset warns, the pipelines skip the mask and training is unchanged.
 dataset_type = 'CUB'
 data_root = 'data/CUB_200_2011'
 
@@ -21,17 +26,19 @@ data_preprocessor = dict(
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=256),
-    dict(type='RandomCrop', crop_size=224),
+    dict(type='LoadObjectMask'),
+    dict(type='MaskedResize', scale=256),
+    dict(type='MaskedRandomCrop', crop_size=224),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackInputs'),
+    dict(type='PackMaskedInputs'),
 ]
 
 test_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=256),
+    dict(type='LoadObjectMask'),
+    dict(type='MaskedResize', scale=256),
     dict(type='CenterCrop', crop_size=224),
-    dict(type='PackInputs'),
+    dict(type='PackMaskedInputs'),
 ]
 
 train_dataloader = dict(

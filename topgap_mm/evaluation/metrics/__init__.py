@@ -7,3 +7,4 @@ __all__ = [
     'CAMIoU', 'CAMSparsity', 'ERFDistance', 'ERFMaps', 'ModelMetric',
     'erf_maps'
 ]
+from .group_accuracy import GroupAccuracy  # noqa: F401,E402

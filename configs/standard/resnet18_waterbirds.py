@@ -1,0 +1,10 @@
+# Standard ResNet-18 (GAP + linear) trained on Waterbirds at 224x224: the
+# twin of configs/topgap/resnet18_waterbirds_k256.py.
+_base_ = [
+    '../_base_/models/resnet18_cub.py',
+    '../_base_/datasets/waterbirds_bs32_224.py',
+    '../_base_/schedules/cub_bs32.py',
+    '../_base_/default_runtime.py',
+]
+
+model = dict(head=dict(num_classes=2))

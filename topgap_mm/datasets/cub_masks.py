@@ -1,0 +1,127 @@
+"""CUB-200-2011 with the object masks of its segmentations archive."""
+import os.path as osp
+from typing import List, Optional
+
+from mmengine import fileio, list_from_file
+from mmengine.logging import MMLogger
+
+from mmpretrain.datasets import CUB
+from mmpretrain.registry import DATASETS
+from .transforms.loading import check_exists
+
+#: Archive of the images and the text files.
+CUB_ARCHIVE = '"CUB_200_2011.tgz" (unpacked to `CUB_200_2011/`)'
+#: Separately distributed archive of the masks.
+CUB_SEG_ARCHIVE = '"segmentations.tgz" of CUB-200-2011'
+
+
+def cub_mask_path(seg_root: str, img_rel_path: str) -> str:
+    """Where ``segmentations.tgz`` keeps the mask of a CUB image.
+
+    Args:
+        seg_root (str): The unpacked ``segmentations`` folder.
+        img_rel_path (str): The image path below ``images/``, as in
+            ``images.txt``: ``<class folder>/<image name>.jpg``.
+
+    Returns:
+        str: ``<seg_root>/<class folder>/<image name>.png``.
+    """
+    return osp.join(seg_root, osp.splitext(img_rel_path)[0] + '.png')
+
+
+# Registered under MMPretrain's own name, so that every `type='CUB'` config
+# gets masks when the segmentations are on disk; without them it reads the
+# same samples as MMPretrain's class.
+@DATASETS.register_module(name='CUB', force=True)
+class CUBWithMasks(CUB):
+    """CUB-200-2011, with object masks when ``segmentations.tgz`` is unpacked.
+
+    Extends :class:`mmpretrain.datasets.CUB` (see there for the layout of
+    ``CUB_200_2011.tgz``). It reads ``images.txt``,
+    ``image_class_labels.txt``, ``train_test_split.txt``, ``classes.txt``
+    and ``images/``, and, when present, the separately distributed
+    segmentations::
+
+        CUB_200_2011
+        ├── classes.txt              1 001.Black_footed_Albatross
+        ├── images.txt               1 001.Black_footed_Albatross/Black_...jpg
+        ├── image_class_labels.txt   1 1
+        ├── train_test_split.txt     1 0      (1 train, 0 test)
+        ├── images/<class folder>/<image>.jpg
+        └── segmentations/<class folder>/<image>.png   (segmentations.tgz)
+
+    Each data info then holds ``mask_path`` and ``mask_convention='cub'``;
+    ``LoadObjectMask`` reads the grayscale PNG (share of annotators) and
+    binarises it at 128, a majority of the five annotators.
+
+    Args:
+        data_root (str): The ``CUB_200_2011`` folder.
+        split (str): ``'train'`` or ``'test'``. Defaults to ``'train'``.
+        seg_prefix (str): The unpacked ``segmentations`` folder, relative to
+            ``data_root`` or absolute. Defaults to ``'segmentations'``.
+        with_mask (bool, optional): True requires the masks, False never
+            gives them, None gives them when ``seg_prefix`` exists and
+            otherwise warns that mask metrics cannot run. Defaults to None.
+        **kwargs: Other arguments of :class:`mmpretrain.datasets.CUB`.
+    """
+
+    def __init__(self,
+                 data_root: str,
+                 split: str = 'train',
+                 seg_prefix: str = 'segmentations',
+                 with_mask: Optional[bool] = None,
+                 **kwargs):
+        check_exists(data_root, CUB_ARCHIVE, 'CUB-200-2011 data_root')
+        for name in ('images.txt', 'image_class_labels.txt',
+                     'train_test_split.txt', 'classes.txt'):
+            check_exists(osp.join(data_root, name), CUB_ARCHIVE)
+        self.seg_root = osp.join(data_root, seg_prefix)
+        self.with_mask = self._resolve_with_mask(with_mask)
+        class_file = osp.join(data_root, 'classes.txt')
+        classes = [
+            line.split(maxsplit=1)[1] for line in list_from_file(class_file)
+            if line.strip()
+        ]
+        # `001.Black_footed_Albatross` -> MMPretrain's class name.
+        kwargs.setdefault('classes', [c.split('.', 1)[-1] for c in classes])
+        super().__init__(data_root=data_root, split=split, **kwargs)
+
+    def _resolve_with_mask(self, with_mask: Optional[bool]) -> bool:
+        found = fileio.isdir(self.seg_root)
+        if with_mask and not found:
+            check_exists(self.seg_root, CUB_SEG_ARCHIVE,
+                         'CUB segmentations folder')
+        if with_mask is None and not found:
+            MMLogger.get_current_instance().warning(
+                f'CUB-200-2011: no segmentations folder at '
+                f'{self.seg_root!r}, so the samples have no object masks '
+                f'and mask-based metrics (CAM IoU, attack distance) cannot '
+                f'run. Unpack {CUB_SEG_ARCHIVE} there (or set `seg_prefix`) '
+                f'to get them.')
+        return found if with_mask is None else with_mask
+
+    def load_data_list(self) -> List[dict]:
+        """Load the images, labels and mask paths of the split.
+
+        Returns:
+            list[dict]: ``img_path``, ``gt_label`` and, with masks,
+            ``mask_path`` and ``mask_convention``.
+        """
+        num_classes = len(self.CLASSES)
+        data_list = super().load_data_list()
+        for info in data_list:
+            rel_path = osp.relpath(info['img_path'], self.img_prefix)
+            if not 0 <= info['gt_label'] < num_classes:
+                raise ValueError(
+                    f'{self.image_class_labels_file}: class id '
+                    f'{info["gt_label"] + 1} of {rel_path!r} is outside the '
+                    f'{num_classes} classes of classes.txt.')
+            if self.with_mask:
+                info['mask_path'] = cub_mask_path(self.seg_root, rel_path)
+                info['mask_convention'] = 'cub'
+        return data_list
+
+    def extra_repr(self) -> List[str]:
+        """The extra repr information of the dataset."""
+        masks = self.seg_root if self.with_mask else 'none'
+        return super().extra_repr() + [f'Object masks: \t{masks}']

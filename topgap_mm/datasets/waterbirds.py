@@ -1,0 +1,141 @@
+"""Waterbirds (Sagawa et al., 2020): CUB birds on Places backgrounds."""
+import csv
+import os.path as osp
+from typing import List, Optional
+
+from mmpretrain.datasets import BaseDataset
+from mmpretrain.datasets.categories import CUB_CATEGORIES
+from mmpretrain.registry import DATASETS
+from .cub_masks import CUB_SEG_ARCHIVE, cub_mask_path
+from .transforms.loading import check_exists
+
+WATERBIRDS_ARCHIVE = ('"waterbird_complete95_forest2water2.tar.gz" of the '
+                      'group DRO release (unpacked to '
+                      '`waterbird_complete95_forest2water2/`)')
+SPLITS = {'train': '0', 'val': '1', 'test': '2'}
+BIRDS = ('landbird', 'waterbird')
+PLACES = ('land', 'water')
+#: Group ``2 * y + place``, the group DRO code's numbering.
+GROUPS = tuple(f'{bird}_on_{place}' for bird in BIRDS for place in PLACES)
+#: Group sizes of the training split; the group DRO paper weights the test
+#: group accuracies by them for its "average accuracy".
+TRAIN_GROUP_COUNTS = (3498, 184, 56, 1057)
+
+
+@DATASETS.register_module()
+class Waterbirds(BaseDataset):
+    """Waterbirds, read from its ``metadata.csv``.
+
+    Layout of the official release::
+
+        waterbird_complete95_forest2water2
+        ├── metadata.csv   img_id,img_filename,y,split,place,place_filename
+        └── <CUB class folder>/<CUB image name>.jpg
+
+    ``y`` is 0 landbird / 1 waterbird, ``place`` 0 land / 1 water and
+    ``split`` 0 train / 1 val / 2 test. Each data info holds ``group_label``
+    (``2 * y + place``, names in ``metainfo['groups']``) for
+    ``GroupAccuracy``; add it to the packing transform's ``meta_keys``.
+
+    The images keep the size of the CUB originals and the birds their
+    place, so CUB's masks (``segmentations.tgz``) are the Waterbirds masks.
+
+    Args:
+        data_root (str): The ``waterbird_complete95_forest2water2`` folder.
+        split (str): ``'train'``, ``'val'`` or ``'test'``. Defaults to
+            ``'train'``.
+        label (str): ``'y'`` for the 2 classes landbird / waterbird, or
+            ``'species'`` for the 200 CUB classes (train on CUB, test on
+            Waterbirds, the paper's Table 5). Defaults to ``'y'``.
+        seg_root (str, optional): The unpacked CUB ``segmentations`` folder;
+            None gives no masks. Defaults to None.
+        **kwargs: Other arguments of :class:`mmpretrain.datasets.BaseDataset`.
+    """
+
+    def __init__(self,
+                 data_root: str,
+                 split: str = 'train',
+                 label: str = 'y',
+                 seg_root: Optional[str] = None,
+                 **kwargs):
+        if split not in SPLITS:
+            raise ValueError(
+                f'split must be one of {list(SPLITS)}, got {split!r}.')
+        if label not in ('y', 'species'):
+            raise ValueError(f"label must be 'y' or 'species', got {label!r}.")
+        check_exists(data_root, WATERBIRDS_ARCHIVE, 'Waterbirds data_root')
+        ann_file = check_exists(
+            osp.join(data_root, 'metadata.csv'), WATERBIRDS_ARCHIVE)
+        if seg_root is not None:
+            check_exists(seg_root, CUB_SEG_ARCHIVE, 'CUB segmentations folder')
+        self.split = split
+        self.label = label
+        self.seg_root = seg_root
+        classes = BIRDS if label == 'y' else CUB_CATEGORIES
+        kwargs.setdefault('classes', classes)
+        metainfo = dict(groups=GROUPS, **kwargs.pop('metainfo', None) or {})
+        super().__init__(
+            ann_file=ann_file,
+            data_root=data_root,
+            metainfo=metainfo,
+            test_mode=split != 'train',
+            **kwargs)
+
+    def _check(self, row: dict, key: str, num: int) -> int:
+        value = int(row[key])
+        if not 0 <= value < num:
+            raise ValueError(
+                f'{self.ann_file}: {key}={value} of '
+                f'{row["img_filename"]!r} is outside 0..{num - 1}.')
+        return value
+
+    def load_data_list(self) -> List[dict]:
+        """Load the images, labels, groups and mask paths of the split.
+
+        Returns:
+            list[dict]: ``img_path``, ``gt_label``, ``group_label`` and, with
+            ``seg_root``, ``mask_path`` and ``mask_convention``.
+        """
+        with open(self.ann_file, newline='') as f:
+            rows = list(csv.DictReader(f))
+        missing = {'img_filename', 'y', 'split', 'place'} - set(rows[0] if rows
+                                                                else {})
+        if missing:
+            raise ValueError(f'{self.ann_file} lacks the columns '
+                             f'{sorted(missing)}.')
+        num_classes = len(self.CLASSES)
+        data_list = []
+        for row in rows:
+            if row['split'] not in SPLITS.values():
+                raise ValueError(f'{self.ann_file}: split={row["split"]!r} '
+                                 f'of {row["img_filename"]!r} is not 0/1/2.')
+            if row['split'] != SPLITS[self.split]:
+                continue
+            y = self._check(row, 'y', len(BIRDS))
+            place = self._check(row, 'place', len(PLACES))
+            rel_path = row['img_filename']
+            if self.label == 'y':
+                gt_label = y
+            else:
+                # `001.Black_footed_Albatross/...`: the CUB class id.
+                gt_label = int(rel_path.split('.', 1)[0]) - 1
+                if not 0 <= gt_label < num_classes:
+                    raise ValueError(
+                        f'{self.ann_file}: the CUB class of {rel_path!r} is '
+                        f'outside 1..{num_classes}.')
+            info = dict(
+                img_path=osp.join(self.data_root, rel_path),
+                gt_label=gt_label,
+                group_label=2 * y + place)
+            if self.seg_root is not None:
+                info['mask_path'] = cub_mask_path(self.seg_root, rel_path)
+                info['mask_convention'] = 'cub'
+            data_list.append(info)
+        return data_list
+
+    def extra_repr(self) -> List[str]:
+        """The extra repr information of the dataset."""
+        return [
+            f'Root of dataset: \t{self.data_root}', f'Split: \t{self.split}',
+            f'Label: \t{self.label}', f'Object masks: \t{self.seg_root}'
+        ]
