@@ -133,10 +133,14 @@ def test_standard_model_falls_under_pgd(standard, test_batch):
 
 def test_max_samples_caps_the_robust_accuracy(standard, test_batch):
     batch, _, _ = test_batch
-    metric = RobustAccuracy(attacks=[dict(type='FGSM', eps=EPS)],
-                            max_samples=5)
+    metric = RobustAccuracy(
+        attacks=[dict(type='FGSM', eps=EPS),
+                 dict(type='PGD', eps=EPS, steps=2)],
+        max_samples=5)
     metric.attach_model(standard)
-    metric.process(batch, [])
+    # as inside MMEngine's val/test loops
+    with torch.no_grad():
+        metric.process(batch, [])
     assert len(metric.results) == 5
 
 

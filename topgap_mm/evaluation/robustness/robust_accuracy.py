@@ -1,6 +1,8 @@
 """Clean accuracy and accuracy under torchattacks L-inf attacks."""
 from typing import List, Optional, Sequence
 
+import torch
+
 from mmpretrain.registry import METRICS
 from ...models.pixel_space import PixelSpaceModel
 from ..batch import labels_and_masks, pixel_images
@@ -81,7 +83,10 @@ class RobustAccuracy(ModelMetric):
         model = PixelSpaceModel(self.model)
         correct = dict(clean=predict(model, images) == labels)
         for key, cfg in zip(self.keys, self.attack_cfgs):
-            adversarial = build_attack(cfg, model)(images, labels)
+            # The val/test loops run under no_grad; the attacks need input
+            # gradients.
+            with torch.enable_grad():
+                adversarial = build_attack(cfg, model)(images, labels)
             correct[key] = predict(model, adversarial) == labels
         self.results.extend(
             dict(zip(correct, values))
