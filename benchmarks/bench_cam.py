@@ -1,0 +1,116 @@
+"""CAM extraction throughput: the native Top-GAP CAM against post-hoc CAMs.
+
+ResNet-18 at 224x224, 200 classes, batch 16, CAMs of the predicted class,
+upsampled to the input and normalised. The Top-GAP model
+(``configs/topgap/resnet18_cub_k256.py``) gives its CAM in one forward pass
+(``compute_cams(method='topgap')``), as does the efficient-neck variant
+(``configs/topgap_efficient/resnet18_cub_k256.py``); the standard twin
+(``configs/standard/resnet18_cub.py``) is explained by this package's
+GradCAM and Recipro-CAM and by pytorch-grad-cam's ``GradCAM`` on the same
+layer (``backbone.layer4``). ``_cl`` rows run channels-last copies of the
+models on a channels-last batch. Round-robin timing in one process; throughput
+ratios to pytorch-grad-cam's GradCAM.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_cam.py --repeats 7
+"""
+import argparse
+import copy
+from typing import Callable, Dict
+
+import torch
+import torch.nn as nn
+from pytorch_grad_cam import GradCAM
+
+from common import (PAIRS, build, interleaved, machine_record, median,
+                    print_record)
+from topgap_mm.cam import compute_cams
+
+
+class Logits(nn.Module):
+    """An ImageClassifier as the plain ``images -> logits`` module that
+    pytorch-grad-cam expects."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x, mode='tensor')
+
+
+def methods(batch: int, size: int) -> Dict[str, Callable[[], None]]:
+    spec = PAIRS['resnet18_224']
+    topgap = build(spec['topgap'], spec['num_classes']).eval()
+    efficient = build(spec['efficient'], spec['num_classes']).eval()
+    twin = build(spec['twin'], spec['num_classes']).eval()
+    inputs = torch.randn(batch, 3, size, size)
+    library = GradCAM(
+        model=Logits(twin), target_layers=[twin.backbone.layer4])
+    # Channels-last copies: same weights and maps, the layout that oneDNN
+    # and the bilinear upsampling prefer on CPU.
+    cl = torch.channels_last
+    topgap_cl = copy.deepcopy(topgap).to(memory_format=cl)
+    twin_cl = copy.deepcopy(twin).to(memory_format=cl)
+    inputs_cl = inputs.contiguous(memory_format=cl)
+    library_cl = GradCAM(
+        model=Logits(twin_cl), target_layers=[twin_cl.backbone.layer4])
+
+    def native():
+        with torch.no_grad():
+            compute_cams(topgap, inputs, 'topgap', target='pred')
+
+    def native_cl():
+        with torch.no_grad():
+            compute_cams(topgap_cl, inputs_cl, 'topgap', target='pred')
+
+    def library_gradcam_cl():
+        library_cl(input_tensor=inputs_cl, targets=None)
+
+    def native_efficient():
+        with torch.no_grad():
+            compute_cams(efficient, inputs, 'topgap', target='pred')
+
+    def ours_gradcam():
+        compute_cams(twin, inputs, 'gradcam', target='pred')
+
+    def ours_recipro():
+        compute_cams(twin, inputs, 'recipro_cam', target='pred')
+
+    def library_gradcam():
+        library(input_tensor=inputs, targets=None)
+
+    return {
+        'pytorch_grad_cam.GradCAM': library_gradcam,
+        'topgap_native': native,
+        'topgap_efficient_native': native_efficient,
+        'pytorch_grad_cam.GradCAM_cl': library_gradcam_cl,
+        'topgap_native_cl': native_cl,
+        'ours_gradcam': ours_gradcam,
+        'ours_recipro_cam': ours_recipro,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--repeats', type=int, default=7)
+    parser.add_argument('--batch', type=int, default=16)
+    args = parser.parse_args()
+    print_record(machine_record())
+    size = PAIRS['resnet18_224']['size']
+    times = interleaved(methods(args.batch, size), args.repeats)
+    base = median(times['pytorch_grad_cam.GradCAM'])
+    print(f'\n| method (batch {args.batch}, {size}px) | median ms/batch | '
+          f'images/s | throughput ratio to pytorch-grad-cam |')
+    print('|---|---|---|---|')
+    for name, values in times.items():
+        t = median(values)
+        print(f'| {name} | {t * 1e3:.1f} | {args.batch / t:.1f} | '
+              f'{base / t:.2f} |')
+    print_record({'loadavg_end': ' '.join(
+        f'{x:.2f}' for x in __import__('os').getloadavg())})
+
+
+if __name__ == '__main__':
+    main()
