@@ -22,7 +22,7 @@ import topgap_mm  # noqa: E402,F401  (registers the plugin's modules)
 from mmpretrain.registry import MODELS  # noqa: E402
 from mmpretrain.structures import DataSample  # noqa: E402
 
-#: The pairs of the issue: Top-GAP config, efficient-neck config, twin.
+#: The benchmarked pairs: Top-GAP config, efficient-neck config, twin.
 PAIRS = {
     'resnet18_224': dict(
         topgap='configs/topgap/resnet18_cub_k256.py',
