@@ -3,10 +3,11 @@ from .gradcam import gradcam_cams
 from .methods import CAM_METHODS, compute_cams, resolve_method
 from .normalize import normalize_cams
 from .recipro_cam import recipro_cams
-from .topgap_cam import select_classes, topgap_cams
+from .topgap_cam import is_topgap_model, select_classes, topgap_cams
 
 __all__ = [
-    'CAM_METHODS', 'compute_cams', 'gradcam_cams', 'normalize_cams',
+    'CAM_METHODS', 'compute_cams', 'gradcam_cams', 'is_topgap_model',
+    'normalize_cams',
     'original_cams', 'recipro_cams', 'resolve_method', 'select_classes',
     'topgap_cams'
 ]

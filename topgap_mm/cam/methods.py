@@ -8,7 +8,7 @@ from mmpretrain.structures import DataSample
 from .cam import original_cams
 from .gradcam import gradcam_cams
 from .recipro_cam import recipro_cams
-from .topgap_cam import Target, topgap_cams
+from .topgap_cam import Target, is_topgap_model, topgap_cams
 
 #: Methods by name; each takes (model, inputs, target, data_samples,
 #: **kwargs) and returns normalised maps of shape (N, H, W) in [0, 1].
@@ -62,8 +62,7 @@ def resolve_method(model: nn.Module, method: str = 'auto') -> str:
         ValueError: For an unknown name; the message lists the methods.
     """
     if method == 'auto':
-        return 'topgap' if hasattr(getattr(model, 'head', None),
-                                   'forward_cam') else 'gradcam'
+        return 'topgap' if is_topgap_model(model) else 'gradcam'
     if method not in CAM_METHODS:
         raise ValueError(f'`method` must be one of {sorted(CAM_METHODS)} or '
                          f"'auto', got {method!r}.")

@@ -50,6 +50,11 @@ def select_classes(target: Target,
     return classes.to(scores.device)
 
 
+def is_topgap_model(model: torch.nn.Module) -> bool:
+    """Whether ``model``'s head makes its own CAM (a ``TopGAPClsHead``)."""
+    return hasattr(getattr(model, 'head', None), 'forward_cam')
+
+
 def topgap_cams(model: torch.nn.Module,
                 inputs: torch.Tensor,
                 target: Target = 'pred',
@@ -74,7 +79,7 @@ def topgap_cams(model: torch.nn.Module,
         ``inputs``.
     """
     head = getattr(model, 'head', None)
-    if not hasattr(head, 'forward_cam'):
+    if not is_topgap_model(model):
         raise TypeError(
             f'topgap_cams needs a classifier with a TopGAPClsHead, got a '
             f'{type(head).__name__} head; use a post-hoc CAM method for '

@@ -6,6 +6,7 @@ import torch
 import torch.nn as nn
 
 from mmpretrain.registry import METRICS
+from ...cam import is_topgap_model
 from ...models.pixel_space import PixelSpaceModel
 from ..batch import pixel_images
 from .model_metric import ModelMetric
@@ -46,9 +47,9 @@ def output_map(model: nn.Module, inputs: torch.Tensor,
                          f'{output!r}.')
     head = getattr(model, 'head', None)
     if output == 'auto':
-        output = 'cam' if hasattr(head, 'forward_cam') else 'backbone'
+        output = 'cam' if is_topgap_model(model) else 'backbone'
     if output == 'cam':
-        if not hasattr(head, 'forward_cam'):
+        if not is_topgap_model(model):
             raise TypeError(
                 f"output='cam' needs a classifier with a TopGAPClsHead, got "
                 f"a {type(head).__name__} head; use output='backbone' (or "
