@@ -313,6 +313,59 @@ def test_topgap_method_on_standard_model_is_a_type_error(standard_model):
         erf.process(data_batch, samples)
 
 
+def test_cam_metrics_reuse_the_maps_of_the_test_forward_pass(monkeypatch):
+    """With the native map the metrics read the CAMs the head kept in its
+    outputs (no second forward pass) and get the numbers of a recompute."""
+    cfg = Config.fromfile(TOPGAP_CONFIG)
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model).eval()
+    dataset = DATASETS.build(
+        dict(
+            type='FashionBackgroundsDataset',
+            split='val',
+            img_size=32,
+            num_samples=6,
+            pipeline=[dict(type='PackMaskedInputs')]))
+    extract_feat = model.extract_feat
+
+    def evaluate(reuse):
+        metrics = [
+            CAMIoU(threshold=0.3, max_samples=5),
+            CAMSparsity(target='pred'),
+            CAMSparsity(target='gt', prefix='gt')
+        ]
+        model.head.keep_cams = False
+        for metric in metrics:
+            metric.attach_model(model)
+        assert model.head.keep_cams
+        model.head.keep_cams = reuse
+        batch = pseudo_collate([dataset[i] for i in range(6)])
+        with torch.no_grad():
+            outputs = [s.to_dict() for s in model.test_step(batch)]
+        calls = []
+        monkeypatch.setattr(
+            model, 'extract_feat',
+            lambda *args: calls.append(1) or extract_feat(*args))
+        for metric in metrics:
+            metric.process(batch, outputs)
+        results = {}
+        for metric in metrics:
+            results.update(metric.evaluate(6))
+        return results, outputs, calls
+
+    kept, outputs, calls = evaluate(reuse=True)
+    assert calls == []
+    cam = outputs[0]['pred_cam']
+    assert cam.shape == (8, 8)
+    # A copy of one class's map, not a view of the whole batch's CAMs.
+    assert cam.untyped_storage().nbytes() == cam.numel() * cam.element_size()
+    recomputed, outputs, calls = evaluate(reuse=False)
+    assert 'pred_cam' not in outputs[0] and len(calls) == 3
+    assert set(kept) == set(recomputed)
+    for key, value in recomputed.items():
+        assert kept[key] == pytest.approx(value, rel=1e-5, abs=1e-6), key
+
+
 def test_erf_backbone_output_of_standard_model(standard_model):
     maps, cells, _ = erf_maps(standard_model, torch.rand(1, 3, 64, 64),
                               [('mid', 'mid'), (0, 0)])

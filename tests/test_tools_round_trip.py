@@ -92,6 +92,12 @@ def test_test_tool_reproduces_in_process_accuracy(trained, tmp_path):
     expected = 100.0 * (pred == labels).float().mean().item()
     assert reported == pytest.approx(expected, abs=1e-4)
 
+    out_cl = str(tmp_path / 'metrics_cl.json')
+    run_tool('tools/test.py', CONFIG, osp.join(trained, 'epoch_1.pth'),
+             '--work-dir', str(tmp_path), '--out', out_cl, '--out-item',
+             'metrics', '--channels-last', '--cfg-options', *SMALL)
+    assert json.load(open(out_cl))['accuracy/top1'] == reported
+
 
 def test_test_tool_never_overwrites_results(trained, tmp_path):
     out = tmp_path / 'metrics.json'

@@ -91,6 +91,19 @@ def test_loss_terms_are_cross_entropy_and_mean_l1():
     torch.testing.assert_close(losses['loss_l1'], 0.5 * cam.abs().mean())
 
 
+def test_l1_gradient_is_that_of_autograd_abs_mean():
+    from topgap_mm.models.losses.cam_l1_loss import abs_mean
+    cam = torch.randn(2, 3, 4, 5, dtype=torch.double)
+    cam[0, 0, 0, :2] = 0.
+    fused = cam.clone().requires_grad_()
+    reference = cam.clone().requires_grad_()
+    (3. * abs_mean(fused)).backward()
+    (3. * reference.abs().mean()).backward()
+    torch.testing.assert_close(fused.grad, reference.grad, rtol=0, atol=0)
+    assert fused.grad[0, 0, 0, 0] == 0
+    assert torch.autograd.gradcheck(abs_mean, (cam[1:] + 0.1).requires_grad_())
+
+
 def test_head_without_l1_logs_only_cross_entropy():
     model = build_classifier(l1=1.0)
     model.head.l1_loss_module = None
@@ -152,3 +165,38 @@ def test_normalize_cams_treats_rounding_noise_as_constant():
     signal = base.clone()
     signal[0, 1, 2] += 1e-4
     assert normalize_cams(signal, (4, 4)).max() == 1
+
+
+def test_channels_last_preprocessor_changes_strides_not_values():
+    from mmengine.config import Config
+
+    from mmpretrain.models.utils import ClsDataPreprocessor
+    from topgap_mm.models import (ChannelsLastClsDataPreprocessor,
+                                  use_channels_last)
+    settings = dict(mean=[1., 2., 3.], std=[4., 5., 6.], to_rgb=True)
+    images = [torch.randint(0, 256, (3, 8, 8), dtype=torch.uint8)] * 2
+    plain = ClsDataPreprocessor(**settings)(dict(inputs=images))['inputs']
+    model = build_classifier().eval()
+    model.data_preprocessor = ChannelsLastClsDataPreprocessor(**settings)
+    inputs = model.data_preprocessor(dict(inputs=images))['inputs']
+    assert inputs.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(inputs, plain, rtol=0, atol=0)
+    with torch.no_grad():
+        cam = model.head.forward_cam(model.extract_feat(inputs))
+        reference = model.head.forward_cam(model.extract_feat(plain))
+    assert cam.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(cam, reference, rtol=1e-4, atol=1e-5)
+
+    cfg = Config(dict(model=dict(type='ImageClassifier'),
+                      data_preprocessor=dict(num_classes=5)))
+    use_channels_last(cfg)
+    assert cfg.data_preprocessor == dict(
+        num_classes=5, type='ChannelsLastClsDataPreprocessor')
+    cfg = Config(dict(model=dict(data_preprocessor=dict(mean=[0.] * 3))))
+    use_channels_last(cfg)
+    assert cfg.model.data_preprocessor.type == (
+        'ChannelsLastClsDataPreprocessor')
+    cfg = Config(dict(model=dict(
+        data_preprocessor=dict(type='SelfSupDataPreprocessor'))))
+    with pytest.raises(ValueError, match='SelfSupDataPreprocessor'):
+        use_channels_last(cfg)

@@ -6,12 +6,12 @@ or their dicts), which carry the ground truth. This module is the one place
 that reads labels and object masks from it, preprocesses its images as the
 model's forward pass does, or turns them into [0, 1] RGB images.
 """
-from typing import List, Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 
-from ..cam import compute_cams
+from ..cam import compute_cams, normalize_cams, resolve_method
 from ..datasets.transforms.formatting import IGNORE_INDEX
 from ..models.pixel_space import to_pixel_space
 
@@ -131,17 +131,38 @@ def pixel_images(model: nn.Module, data_batch: dict,
     return to_pixel_space(list(data_batch['inputs'])[:num], model)
 
 
+def _kept_cams(model: nn.Module, data_batch: dict,
+               outputs: Optional[Sequence], num: int, method: str,
+               target) -> Optional[torch.Tensor]:
+    """The normalised CAMs the head kept in ``outputs``, None if it kept
+    none for this ``target`` or the batch's images differ in size."""
+    if (outputs is None or target not in ('gt', 'pred')
+            or resolve_method(model, method) != 'topgap'):
+        return None
+    maps = [sample_field(s, f'{target}_cam') for s in list(outputs)[:num]]
+    sizes = {tuple(img.shape[-2:]) for img in list(data_batch['inputs'])[:num]}
+    if len(maps) < num or any(m is None for m in maps) or len(sizes) != 1:
+        return None
+    return normalize_cams(torch.stack(maps), sizes.pop())
+
+
 def batch_cams(model: nn.Module,
                data_batch: dict,
                num: int,
                method: str = 'auto',
                target='gt',
-               method_kwargs: Optional[dict] = None) -> torch.Tensor:
+               method_kwargs: Optional[dict] = None,
+               outputs: Optional[Sequence] = None) -> torch.Tensor:
     """CAMs of the first ``num`` samples of a val/test batch.
 
-    The images go through the model's own data preprocessor
-    (:func:`preprocess`); the batch's data samples (not the model outputs,
-    which the evaluator turns into dicts) carry the ground truth.
+    The native maps a Top-GAP head kept in ``outputs`` (its
+    ``keep_cams``, which :class:`~topgap_mm.evaluation.CAMMetric` turns on)
+    are used when present: they are those of the
+    test forward pass, so no second pass is needed. Otherwise the images go
+    through the model's own data preprocessor (:func:`preprocess`) and
+    :func:`topgap_mm.cam.compute_cams`; the batch's data samples carry the
+    ground truth. Both ways give the same maps, normalised by
+    :func:`topgap_mm.cam.normalize_cams`.
 
     Args:
         model (nn.Module): The classifier.
@@ -150,10 +171,15 @@ def batch_cams(model: nn.Module,
         method (str): A method of :func:`topgap_mm.cam.compute_cams`.
         target: Which class's map, see :func:`topgap_mm.cam.select_classes`.
         method_kwargs (dict, optional): Passed to the CAM method.
+        outputs (Sequence, optional): The model's outputs for the batch,
+            the ``data_samples`` a metric's ``process`` receives.
 
     Returns:
         torch.Tensor: Maps (num, H, W) in [0, 1].
     """
+    kept = _kept_cams(model, data_batch, outputs, num, method, target)
+    if kept is not None:
+        return kept
     data = preprocess(model, data_batch, num)
     return compute_cams(
         model,

@@ -11,8 +11,8 @@ from mmseg.evaluation import IoUMetric
 
 from mmpretrain.registry import METRICS
 from ...datasets.transforms.formatting import IGNORE_INDEX
-from ..batch import batch_cams, labels_and_masks
-from .model_metric import ModelMetric
+from ..batch import labels_and_masks
+from .cam_metric import CAMMetric
 
 #: 0.00, 0.01, ..., 1.00; a division rather than ``np.linspace`` so that a
 #: threshold such as 0.29 written in a config is exactly a grid value.
@@ -20,7 +20,7 @@ DEFAULT_THRESHOLDS = tuple(np.arange(101) / 100)
 
 
 @METRICS.register_module()
-class CAMIoU(ModelMetric):
+class CAMIoU(CAMMetric):
     """IoU of binarised CAMs with object masks, and pixel average precision.
 
     The CAM of the ground-truth class (:func:`topgap_mm.cam.compute_cams`,
@@ -74,7 +74,7 @@ class CAMIoU(ModelMetric):
             metric is built, so a missing file fails before the test runs.
         save_curve (str, optional): Write the curve (thresholds, IoU,
             precision, recall) and ``best_threshold`` here.
-        max_samples (int, optional): See :class:`ModelMetric`.
+        max_samples (int, optional): See :class:`CAMMetric`.
         collect_device (str): Device for collecting results across ranks.
         prefix (str, optional): Prefix of the metric names.
     """
@@ -92,6 +92,8 @@ class CAMIoU(ModelMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None):
         super().__init__(
+            method=method,
+            method_kwargs=method_kwargs,
             max_samples=max_samples,
             collect_device=collect_device,
             prefix=prefix)
@@ -110,8 +112,6 @@ class CAMIoU(ModelMetric):
         if threshold is not None and not 0 <= threshold <= 1:
             raise ValueError(f'`threshold` must lie in [0, 1] (CAMs are '
                              f'min-max normalised), got {threshold}.')
-        self.method = method
-        self.method_kwargs = method_kwargs or {}
         self.thresholds = grid
         self.threshold = None if threshold is None else float(threshold)
         self.save_curve = save_curve
@@ -238,8 +238,7 @@ class CAMIoU(ModelMetric):
             return
         _, masks = labels_and_masks(
             data_batch, num, with_labels=False, with_masks=True)
-        cams = batch_cams(self.model, data_batch, num, self.method, 'gt',
-                          self.method_kwargs)
+        cams = self.cams(data_batch, data_samples, num, 'gt')
         for cam, mask in zip(cams.detach(), masks):
             object_hist, background_hist = self.histograms(
                 cam, mask, self.thresholds)

@@ -5,12 +5,11 @@ import numpy as np
 import torch
 
 from mmpretrain.registry import METRICS
-from ..batch import batch_cams
-from .model_metric import ModelMetric
+from .cam_metric import CAMMetric
 
 
 @METRICS.register_module()
-class CAMSparsity(ModelMetric):
+class CAMSparsity(CAMMetric):
     """Mean L1 norm of min-max normalised CAMs (paper Table A4, Fig. 4).
 
     Each image's CAM (:func:`topgap_mm.cam.compute_cams`: upsampled to the
@@ -30,7 +29,7 @@ class CAMSparsity(ModelMetric):
         target (str): ``'gt'`` (ground-truth class) or ``'pred'``
             (predicted class). Defaults to ``'gt'``.
         method_kwargs (dict, optional): Passed to the CAM method.
-        max_samples (int, optional): See :class:`ModelMetric`.
+        max_samples (int, optional): See :class:`CAMMetric`.
         collect_device (str): Device for collecting results across ranks.
         prefix (str, optional): Prefix of the metric names.
     """
@@ -45,15 +44,15 @@ class CAMSparsity(ModelMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None):
         super().__init__(
+            method=method,
+            method_kwargs=method_kwargs,
             max_samples=max_samples,
             collect_device=collect_device,
             prefix=prefix)
         if target not in ('gt', 'pred'):
             raise ValueError(f"`target` must be 'gt' or 'pred', got "
                              f'{target!r}.')
-        self.method = method
         self.target = target
-        self.method_kwargs = method_kwargs or {}
 
     @staticmethod
     def calculate(cams: torch.Tensor) -> torch.Tensor:
@@ -65,8 +64,7 @@ class CAMSparsity(ModelMetric):
         num = self.take(len(data_samples))
         if num == 0:
             return
-        cams = batch_cams(self.model, data_batch, num, self.method,
-                          self.target, self.method_kwargs)
+        cams = self.cams(data_batch, data_samples, num, self.target)
         self.results.extend(self.calculate(cams).cpu().tolist())
 
     def compute_metrics(self, results: List[float]) -> Dict[str, float]:

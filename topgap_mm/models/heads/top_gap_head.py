@@ -35,6 +35,14 @@ class TopGAPClsHead(ClsHead):
             loss_weight=1.0)``.
         topk (int | tuple[int]): Top-k accuracy. Defaults to ``(1, )``.
         cal_acc (bool): Log training accuracy. Defaults to False.
+        keep_cams (bool): At prediction, store each image's raw CAM of the
+            predicted class as ``pred_cam`` and, when the sample has a
+            ``gt_label``, of that class as ``gt_cam`` (both (H, W), at the
+            CAM's resolution) in its ``DataSample``. The CAM metrics switch
+            this on when they are attached to the model, so that they read
+            the map of the test forward pass instead of running the model
+            again; result dumps (``--out``) then hold these maps too.
+            Defaults to False.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -48,6 +56,7 @@ class TopGAPClsHead(ClsHead):
                      type='CAML1Loss', loss_weight=1.0),
                  topk: Union[int, Tuple[int]] = (1, ),
                  cal_acc: bool = False,
+                 keep_cams: bool = False,
                  init_cfg: Optional[dict] = dict(
                      type='Normal', layer='Conv2d', std=0.01),
                  **kwargs):
@@ -66,6 +75,7 @@ class TopGAPClsHead(ClsHead):
         if l1_loss is not None and not isinstance(l1_loss, nn.Module):
             l1_loss = MODELS.build(l1_loss)
         self.l1_loss_module = l1_loss
+        self.keep_cams = keep_cams
 
     @property
     def k(self) -> Union[int, float]:
@@ -100,3 +110,28 @@ class TopGAPClsHead(ClsHead):
         if self.l1_loss_module is not None:
             losses['loss_l1'] = self.l1_loss_module(cam)
         return losses
+
+    def predict(self,
+                feats: Tuple[torch.Tensor],
+                data_samples: Optional[List[Optional[DataSample]]] = None
+                ) -> List[DataSample]:
+        """Predictions from the Top-GAP scores, with the CAMs when
+        ``keep_cams`` is set.
+
+        Returns:
+            list[DataSample]: ``pred_label`` and ``pred_score`` per image,
+            plus ``pred_cam`` and ``gt_cam`` with ``keep_cams``.
+        """
+        cam = self.forward_cam(feats)
+        predictions = self._get_predictions(self.pool(cam), data_samples)
+        if self.keep_cams:
+            # Copies, not views: a view would keep (and a dump would
+            # pickle) every class's map of the whole batch.
+            cam = cam.detach()
+            for maps, sample in zip(cam, predictions):
+                sample.set_field(maps[sample.pred_label[0]].clone(),
+                                 'pred_cam')
+                if 'gt_label' in sample:
+                    sample.set_field(maps[sample.gt_label[0]].clone(),
+                                     'gt_cam')
+        return predictions

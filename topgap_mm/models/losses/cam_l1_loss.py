@@ -1,8 +1,35 @@
 """The sparsity term of the Top-GAP loss (Eq. 1 of the paper)."""
 import torch
 import torch.nn as nn
+from torch.autograd.function import once_differentiable
 
 from mmpretrain.registry import MODELS
+
+
+class _AbsMean(torch.autograd.Function):
+    """``x.abs().mean()`` with a backward of one pass over ``x``.
+
+    Autograd's backward of ``abs().mean()`` makes four passes over the CAM
+    (expand, divide, sgn, multiply), and on a CUB-sized batch of CAMs
+    (16 x 200 x 56 x 56) that costs about as much as a backbone layer; the
+    gradient is ``sgn(x) * grad / numel`` in one pass.
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(x)
+        return x.abs().mean()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        x, = ctx.saved_tensors
+        return torch.sgn(x).mul_(grad / x.numel())
+
+
+def abs_mean(x: torch.Tensor) -> torch.Tensor:
+    """``mean(|x|)`` over all elements, with a one-pass backward."""
+    return _AbsMean.apply(x)
 
 
 @MODELS.register_module()
@@ -37,7 +64,7 @@ class CAML1Loss(nn.Module):
         Returns:
             torch.Tensor: A scalar loss.
         """
-        return self.loss_weight * cam.abs().mean()
+        return self.loss_weight * abs_mean(cam)
 
     def extra_repr(self) -> str:
         return f'loss_weight={self.loss_weight}'
