@@ -7,8 +7,9 @@ upsampled to the input and normalised. The Top-GAP model
 (``configs/topgap_efficient/resnet18_cub_k256.py``); the standard twin
 (``configs/standard/resnet18_cub.py``) is explained by this package's
 GradCAM and Recipro-CAM and by pytorch-grad-cam's ``GradCAM`` on the same
-layer (``backbone.layer4``). ``_cl`` rows run channels-last copies of the
-models on a channels-last batch. Round-robin timing in one process; throughput
+layer (``backbone.layer4``). ``_cl`` rows feed the same models a
+channels-last batch, as ``ChannelsLastClsDataPreprocessor`` (``tools/test.py
+--channels-last``) does. Round-robin timing in one process; throughput
 ratios to pytorch-grad-cam's GradCAM.
 
 Usage::
@@ -16,7 +17,6 @@ Usage::
     .venv/bin/python benchmarks/bench_cam.py --repeats 7
 """
 import argparse
-import copy
 from typing import Callable, Dict
 
 import torch
@@ -48,14 +48,7 @@ def methods(batch: int, size: int) -> Dict[str, Callable[[], None]]:
     inputs = torch.randn(batch, 3, size, size)
     library = GradCAM(
         model=Logits(twin), target_layers=[twin.backbone.layer4])
-    # Channels-last copies: same weights and maps, the layout that oneDNN
-    # and the bilinear upsampling prefer on CPU.
-    cl = torch.channels_last
-    topgap_cl = copy.deepcopy(topgap).to(memory_format=cl)
-    twin_cl = copy.deepcopy(twin).to(memory_format=cl)
-    inputs_cl = inputs.contiguous(memory_format=cl)
-    library_cl = GradCAM(
-        model=Logits(twin_cl), target_layers=[twin_cl.backbone.layer4])
+    inputs_cl = inputs.contiguous(memory_format=torch.channels_last)
 
     def native():
         with torch.no_grad():
@@ -63,14 +56,18 @@ def methods(batch: int, size: int) -> Dict[str, Callable[[], None]]:
 
     def native_cl():
         with torch.no_grad():
-            compute_cams(topgap_cl, inputs_cl, 'topgap', target='pred')
+            compute_cams(topgap, inputs_cl, 'topgap', target='pred')
 
     def library_gradcam_cl():
-        library_cl(input_tensor=inputs_cl, targets=None)
+        library(input_tensor=inputs_cl, targets=None)
 
     def native_efficient():
         with torch.no_grad():
             compute_cams(efficient, inputs, 'topgap', target='pred')
+
+    def native_efficient_cl():
+        with torch.no_grad():
+            compute_cams(efficient, inputs_cl, 'topgap', target='pred')
 
     def ours_gradcam():
         compute_cams(twin, inputs, 'gradcam', target='pred')
@@ -87,6 +84,7 @@ def methods(batch: int, size: int) -> Dict[str, Callable[[], None]]:
         'topgap_efficient_native': native_efficient,
         'pytorch_grad_cam.GradCAM_cl': library_gradcam_cl,
         'topgap_native_cl': native_cl,
+        'topgap_efficient_native_cl': native_efficient_cl,
         'ours_gradcam': ours_gradcam,
         'ours_recipro_cam': ours_recipro,
     }

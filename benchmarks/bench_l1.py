@@ -1,11 +1,11 @@
 """The CAM's L1 loss, forward + backward: autograd against one fused pass.
 
-``CAML1Loss`` computes ``w * cam.abs().mean()``; autograd then runs abs,
-sgn, a multiplication and the mean's expand-and-divide over the whole CAM
-(N x classes x H x W). :class:`FusedL1Mean` gives the same value and the
-same gradient (``w / numel * sgn(cam)``) with one pass over the CAM in
-backward. Round-robin timing at the CAM of ResNet-18 at 224x224 with 200
-classes (16 x 200 x 56 x 56).
+With autograd, ``cam.abs().mean()`` runs abs, sgn, a multiplication and
+the mean's expand-and-divide over the whole CAM (N x classes x H x W) in
+backward. ``abs_mean``, which ``CAML1Loss`` uses, gives the same value and
+gradient (``sgn(cam) / numel``) with one pass over the CAM in backward.
+Round-robin timing at the CAM of ResNet-18 at 224x224 with 200 classes
+(16 x 200 x 56 x 56).
 
 Usage::
 
@@ -16,22 +16,7 @@ import argparse
 import torch
 
 from common import interleaved, machine_record, median, print_record
-
-
-class FusedL1Mean(torch.autograd.Function):
-    """``weight * x.abs().mean()`` with a one-pass backward."""
-
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, weight: float) -> torch.Tensor:
-        ctx.save_for_backward(x)
-        ctx.weight = weight
-        return x.abs().mean() * weight
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):
-        x, = ctx.saved_tensors
-        scale = grad * (ctx.weight / x.numel())
-        return torch.sgn(x).mul_(scale), None
+from topgap_mm.models.losses.cam_l1_loss import abs_mean
 
 
 def main() -> None:
@@ -43,11 +28,11 @@ def main() -> None:
 
     def autograd_l1():
         cam.grad = None
-        (1.0 * cam.abs().mean()).backward()
+        cam.abs().mean().backward()
 
     def fused_l1():
         cam.grad = None
-        FusedL1Mean.apply(cam, 1.0).backward()
+        abs_mean(cam).backward()
 
     autograd_l1()
     ref = cam.grad.clone()

@@ -36,10 +36,11 @@ import torch
 import torch.nn as nn
 
 from common import (PAIRS, ROOT, build, interleaved, labelled_batch,
-                    machine_record, median, print_record, use_levelwise_cam)
+                    machine_record, median, print_record)
 
-#: Variants of each pair; a ``_cl`` suffix runs the same model and batch in
-#: channels-last memory format.
+#: Variants of each pair; a ``_cl`` suffix feeds the same model a
+#: channels-last batch, as ``ChannelsLastClsDataPreprocessor`` (``tools/
+#: train.py --channels-last``) does.
 VARIANTS = ('twin', 'topgap', 'topgap_levelwise', 'efficient', 'twin_cl',
             'topgap_cl', 'topgap_levelwise_cl', 'efficient_cl')
 BATCH = {'resnet18_224': 16, 'preact18_32': 64}
@@ -60,22 +61,21 @@ def make_variant(pair: str, variant: str) -> nn.Module:
             spec['topgap'], classes,
             neck=dict(type='EfficientTopGAPFPN', out_channels=64),
             head=dict(in_channels=64))
+    elif base == 'topgap_levelwise':
+        # The head's 1x1 convolution before the upsampling (same CAM).
+        model = build(spec['topgap'], classes, neck=dict(fuse=False))
     else:
         model = build(spec['topgap'], classes)
-        if base == 'topgap_levelwise':
-            use_levelwise_cam(model)
-    if variant.endswith('_cl'):
-        model = model.to(memory_format=torch.channels_last)
     return model
 
 
-def make_step(pair: str, model: nn.Module) -> Callable[[], None]:
+def make_step(pair: str, variant: str,
+              model: nn.Module) -> Callable[[], None]:
     """One SGD training step of ``model`` on a fixed random batch."""
     spec = PAIRS[pair]
     inputs, samples = labelled_batch(BATCH[pair], spec['size'],
                                      spec['num_classes'])
-    if next(model.parameters()).is_contiguous(
-            memory_format=torch.channels_last) and inputs.dim() == 4:
+    if variant.endswith('_cl'):
         inputs = inputs.contiguous(memory_format=torch.channels_last)
     model.train()
     optim = torch.optim.SGD(
@@ -100,7 +100,7 @@ def _rss_mib(field: str) -> float:
 def measure_memory(pair: str, variant: str, steps: int = 3) -> dict:
     """RSS (MiB) after setup and its peak over ``steps`` training steps."""
     model = make_variant(pair, variant)
-    step = make_step(pair, model)
+    step = make_step(pair, variant, model)
     with open('/proc/self/clear_refs', 'w') as f:
         f.write('5')  # resets VmHWM to the current RSS
     setup = _rss_mib('VmRSS')
@@ -119,7 +119,7 @@ def memory_in_subprocess(pair: str, variant: str) -> dict:
 
 def profile(pair: str, variant: str, rows: int = 15) -> None:
     """torch.profiler's top operators of a few steps of one variant."""
-    step = make_step(pair, make_variant(pair, variant))
+    step = make_step(pair, variant, make_variant(pair, variant))
     step()
     with torch.profiler.profile(
             activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
@@ -135,7 +135,7 @@ def run_pair(pair: str, variants: List[str], repeats: int) -> None:
     print(f'\n## {pair}: batch {BATCH[pair]}, {PAIRS[pair]["size"]}px, '
           f'{PAIRS[pair]["num_classes"]} classes', flush=True)
     models = {v: make_variant(pair, v) for v in variants}
-    steps = {v: make_step(pair, m) for v, m in models.items()}
+    steps = {v: make_step(pair, v, m) for v, m in models.items()}
     times = interleaved(steps, repeats, warmup=2)
     base = median(times['twin'])
     print(f'\n| {pair} | median step (ms) | ratio to twin |')

@@ -75,8 +75,8 @@ def fast_size(path):
         model = build(path)
         while True:
             with torch.no_grad():
-                (cam, ) = model.neck(model.backbone(torch.zeros(
-                    1, 3, size, size)))
+                cam = model.head.forward_cam(
+                    model.extract_feat(torch.zeros(1, 3, size, size)))
             if cam.shape[-2] * cam.shape[-1] >= k:
                 break
             size *= 2
@@ -204,11 +204,16 @@ def test_topgap_neck_output(path):
     size = fast_size(path)
     with torch.no_grad():
         feats = model.backbone(torch.randn(2, 3, size, size))
-        (cam_in, ) = model.neck(feats)
+        levels = model.neck(feats)
+        cam = model.head.forward_cam(levels)
     used = feats[-len(in_channels):]
     assert [f.shape[1] for f in used] == in_channels
+    # The head fuses the per-level maps (fuse=False) at the finest size.
+    assert [tuple(x.shape[-2:]) for x in levels] == [
+        tuple(f.shape[-2:]) for f in used]
+    assert all(x.shape[:2] == (2, 256) for x in levels)
     largest = max((f.shape[-2:] for f in used), key=lambda s: s[0] * s[1])
-    assert cam_in.shape == (2, 256, *largest)
+    assert cam.shape == (2, cfg.model.head.num_classes, *largest)
     assert cfg.model.head.in_channels == 256
 
 
@@ -223,7 +228,8 @@ def test_k_fits_the_cam_at_training_size(path):
     size = fast_size(path)
     model = build(path)
     with torch.no_grad():
-        (cam, ) = model.neck(model.backbone(torch.zeros(1, 3, size, size)))
+        cam = model.head.forward_cam(
+            model.extract_feat(torch.zeros(1, 3, size, size)))
     stride = size // cam.shape[-1]
     crop = count_params.input_size(cfg)
     assert (crop // stride)**2 >= k

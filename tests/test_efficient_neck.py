@@ -1,5 +1,5 @@
-"""EfficientTopGAPFPN, its configs, and the exact rewrite of the paper's
-neck + head that the benchmarks measure (1x1 head before the upsampling)."""
+"""EfficientTopGAPFPN, its configs, and TopGAPFPN(fuse=False), the exact
+rewrite of the paper's neck + head (1x1 head before the upsampling)."""
 import importlib.util
 import os.path as osp
 
@@ -115,25 +115,37 @@ def test_config_has_standard_twin(path):
     assert cfg.model.head.in_channels == cfg.model.neck.out_channels
 
 
-def test_head_before_upsampling_is_exact():
-    """The rewrite the benchmarks time (LevelwiseCAM) gives the paper's CAM
-    and the same gradients, with bilinear upsampling and dropout off."""
-    common = _load('bench_common', 'benchmarks/common.py')
-    model, _ = _build(PAPER)
-    model.train()
+@pytest.mark.parametrize('out_channels', [256, 2])
+def test_unfused_neck_gives_the_cam_and_gradients_of_the_fused_one(
+        out_channels):
+    """With fuse=False the head fuses the levels: after its 1x1
+    convolution when it has at most half as many classes (4) as channels
+    (256), before it otherwise (2 channels); both give the paper's CAM and
+    gradients."""
+    cfg = Config.fromfile(PAPER)
+    cfg.model.neck.out_channels = cfg.model.head.in_channels = out_channels
+    cfg.model.neck.fuse = True
+    torch.manual_seed(0)
+    fused = MODELS.build(cfg.model)
+    cfg.model.neck.fuse = False
+    levels = MODELS.build(cfg.model)
+    levels.load_state_dict(fused.state_dict())
     inputs = torch.randn(2, 3, 64, 64)
     samples = [DataSample().set_gt_label(i) for i in (1, 2)]
 
-    def run(m):
-        m.zero_grad()
-        torch.manual_seed(0)
-        feats = m.neck(m.backbone(inputs))
-        cam = m.head.forward_cam(feats)
-        sum(m.head.loss(feats, samples).values()).backward()
-        return cam.detach(), [p.grad.clone() for p in m.parameters()]
+    def run(model):
+        model.train()
+        feats = model.neck(model.backbone(inputs))
+        cam = model.head.forward_cam(feats)
+        sum(model.head.loss(feats, samples).values()).backward()
+        grads = {n: p.grad for n, p in model.named_parameters()}
+        return cam.detach(), feats, grads
 
-    cam, grads = run(model)
-    cam2, grads2 = run(common.use_levelwise_cam(model))
+    cam, feats, grads = run(fused)
+    cam2, feats2, grads2 = run(levels)
+    assert len(feats) == 1 and len(feats2) == 4
+    assert cam.shape == cam2.shape == (2, 4, 16, 16)
     torch.testing.assert_close(cam2, cam, rtol=1e-4, atol=1e-5)
-    for a, b in zip(grads2, grads):
-        torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-5)
+    for name, grad in grads.items():
+        torch.testing.assert_close(
+            grads2[name], grad, rtol=1e-3, atol=1e-5, msg=name)

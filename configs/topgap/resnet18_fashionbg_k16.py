@@ -15,7 +15,10 @@ model = dict(
         num_stages=4,
         out_indices=(0, 1, 2, 3),
         style='pytorch'),
-    neck=dict(type='TopGAPFPN', in_channels=[64, 128, 256, 512]),
+    # TopGAPClsHead fuses the levels: the paper's CAM, with less to
+    # upsample when there are few classes.
+    neck=dict(
+        type='TopGAPFPN', in_channels=[64, 128, 256, 512], fuse=False),
     head=dict(
         type='TopGAPClsHead',
         num_classes=4,

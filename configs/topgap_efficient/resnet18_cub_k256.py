@@ -6,5 +6,10 @@
 _base_ = ['../topgap/resnet18_cub_k256.py']
 
 model = dict(
-    neck=dict(type='EfficientTopGAPFPN', out_channels=64),
+    # _delete_: none of the paper neck's settings (`fuse`) carry over.
+    neck=dict(
+        _delete_=True,
+        type='EfficientTopGAPFPN',
+        in_channels=[64, 128, 256, 512],
+        out_channels=64),
     head=dict(in_channels=64))

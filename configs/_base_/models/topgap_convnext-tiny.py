@@ -20,7 +20,10 @@ model = dict(
         gap_before_final_norm=False,
         init_cfg=dict(
             type='Pretrained', checkpoint=pretrained, prefix='backbone')),
-    neck=dict(type='TopGAPFPN', in_channels=[96, 192, 384, 768]),
+    # TopGAPClsHead fuses the levels: the paper's CAM, with less to
+    # upsample when there are few classes.
+    neck=dict(
+        type='TopGAPFPN', in_channels=[96, 192, 384, 768], fuse=False),
     head=dict(
         type='TopGAPClsHead',
         num_classes=200,

@@ -28,7 +28,10 @@ model = dict(
         out_indices=(0, 1, 3),
         init_cfg=dict(
             type='Pretrained', checkpoint=pretrained, prefix='backbone')),
-    neck=dict(type='TopGAPFPN', in_channels=[128, 256, 1024]),
+    # TopGAPClsHead fuses the levels: the paper's CAM, with less to
+    # upsample when there are few classes.
+    neck=dict(
+        type='TopGAPFPN', in_channels=[128, 256, 1024], fuse=False),
     head=dict(
         type='TopGAPClsHead',
         num_classes=200,

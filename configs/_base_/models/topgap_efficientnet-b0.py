@@ -26,7 +26,10 @@ model = dict(
         out_indices=(2, 3, 4, 5),
         init_cfg=dict(
             type='Pretrained', checkpoint=pretrained, prefix='backbone')),
-    neck=dict(type='TopGAPFPN', in_channels=[24, 40, 112, 320]),
+    # TopGAPClsHead fuses the levels: the paper's CAM, with less to
+    # upsample when there are few classes.
+    neck=dict(
+        type='TopGAPFPN', in_channels=[24, 40, 112, 320], fuse=False),
     head=dict(
         type='TopGAPClsHead',
         num_classes=200,

@@ -13,7 +13,10 @@ model = dict(
         type='PreActResNet',
         depth=18,
         out_indices=(0, 1, 2, 3)),
-    neck=dict(type='TopGAPFPN', in_channels=[64, 128, 256, 512]),
+    # TopGAPClsHead fuses the levels: the paper's CAM, with less to
+    # upsample when there are few classes.
+    neck=dict(
+        type='TopGAPFPN', in_channels=[64, 128, 256, 512], fuse=False),
     head=dict(
         type='TopGAPClsHead',
         num_classes=10,

@@ -19,7 +19,10 @@ model = dict(
         style='pytorch',
         init_cfg=dict(
             type='Pretrained', checkpoint=pretrained, prefix='backbone')),
-    neck=dict(type='TopGAPFPN', in_channels=[256, 512, 1024, 2048]),
+    # TopGAPClsHead fuses the levels: the paper's CAM, with less to
+    # upsample when there are few classes.
+    neck=dict(
+        type='TopGAPFPN', in_channels=[256, 512, 1024, 2048], fuse=False),
     head=dict(
         type='TopGAPClsHead',
         num_classes=200,

@@ -25,7 +25,10 @@ model = dict(
         out_indices=(2, 3, 4),
         init_cfg=dict(
             type='Pretrained', checkpoint=pretrained, prefix='backbone')),
-    neck=dict(type='TopGAPFPN', in_channels=[256, 512, 512]),
+    # TopGAPClsHead fuses the levels: the paper's CAM, with less to
+    # upsample when there are few classes.
+    neck=dict(
+        type='TopGAPFPN', in_channels=[256, 512, 512], fuse=False),
     head=dict(
         type='TopGAPClsHead',
         num_classes=200,
