@@ -12,6 +12,10 @@ channels-last batch, as ``ChannelsLastClsDataPreprocessor`` (``tools/test.py
 --channels-last``) does. Round-robin timing in one process; throughput
 ratios to pytorch-grad-cam's GradCAM.
 
+``--top 5`` adds rows for the maps of each image's 5 highest-scoring
+classes: one forward pass for the native CAM (``top5`` rows), one call per
+rank for pytorch-grad-cam (a forward and a backward each).
+
 Usage::
 
     .venv/bin/python benchmarks/bench_cam.py --repeats 7
@@ -22,10 +26,11 @@ from typing import Callable, Dict
 import torch
 import torch.nn as nn
 from pytorch_grad_cam import GradCAM
+from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
 from common import (PAIRS, build, interleaved, machine_record, median,
                     print_record)
-from topgap_mm.cam import compute_cams
+from topgap_mm.cam import compute_cams, normalize_cams
 
 
 class Logits(nn.Module):
@@ -40,7 +45,21 @@ class Logits(nn.Module):
         return self.model(x, mode='tensor')
 
 
-def methods(batch: int, size: int) -> Dict[str, Callable[[], None]]:
+def native_top(model: nn.Module, inputs: torch.Tensor,
+               top: int) -> torch.Tensor:
+    """Normalised native CAMs (N, top, H, W) of each image's ``top``
+    highest-scoring classes, from one forward pass."""
+    with torch.no_grad():
+        cams = model.head.forward_cam(model.extract_feat(inputs))
+        ranks = model.head.pool(cams).topk(top, dim=1).indices
+        picked = cams.gather(
+            1, ranks[:, :, None, None].expand(-1, -1, *cams.shape[-2:]))
+        return normalize_cams(picked.flatten(0, 1),
+                              inputs.shape[-2:]).unflatten(0, (-1, top))
+
+
+def methods(batch: int, size: int,
+            top: int = 0) -> Dict[str, Callable[[], None]]:
     spec = PAIRS['resnet18_224']
     topgap = build(spec['topgap'], spec['num_classes']).eval()
     efficient = build(spec['efficient'], spec['num_classes']).eval()
@@ -78,6 +97,22 @@ def methods(batch: int, size: int) -> Dict[str, Callable[[], None]]:
     def library_gradcam():
         library(input_tensor=inputs, targets=None)
 
+    def library_gradcam_top():
+        with torch.no_grad():
+            ranks = twin(inputs, mode='tensor').topk(top, dim=1).indices
+        for rank in range(top):
+            targets = [ClassifierOutputTarget(int(c)) for c in ranks[:, rank]]
+            library(input_tensor=inputs, targets=targets)
+
+    extra = {}
+    if top > 0:
+        extra = {
+            f'pytorch_grad_cam.GradCAM_top{top}': library_gradcam_top,
+            f'topgap_native_top{top}': lambda: native_top(
+                topgap, inputs, top),
+            f'topgap_native_top{top}_cl': lambda: native_top(
+                topgap, inputs_cl, top),
+        }
     return {
         'pytorch_grad_cam.GradCAM': library_gradcam,
         'topgap_native': native,
@@ -87,6 +122,7 @@ def methods(batch: int, size: int) -> Dict[str, Callable[[], None]]:
         'topgap_efficient_native_cl': native_efficient_cl,
         'ours_gradcam': ours_gradcam,
         'ours_recipro_cam': ours_recipro,
+        **extra,
     }
 
 
@@ -94,10 +130,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--repeats', type=int, default=7)
     parser.add_argument('--batch', type=int, default=16)
+    parser.add_argument(
+        '--top', type=int, default=0,
+        help='also time the maps of the top-N classes of each image')
     args = parser.parse_args()
     print_record(machine_record())
     size = PAIRS['resnet18_224']['size']
-    times = interleaved(methods(args.batch, size), args.repeats)
+    times = interleaved(
+        methods(args.batch, size, args.top), args.repeats)
     base = median(times['pytorch_grad_cam.GradCAM'])
     print(f'\n| method (batch {args.batch}, {size}px) | median ms/batch | '
           f'images/s | throughput ratio to pytorch-grad-cam |')

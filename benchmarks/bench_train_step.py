@@ -38,11 +38,14 @@ import torch.nn as nn
 from common import (PAIRS, ROOT, build, interleaved, labelled_batch,
                     machine_record, median, print_record)
 
-#: Variants of each pair; a ``_cl`` suffix feeds the same model a
-#: channels-last batch, as ``ChannelsLastClsDataPreprocessor`` (``tools/
-#: train.py --channels-last``) does.
-VARIANTS = ('twin', 'topgap', 'topgap_levelwise', 'efficient', 'twin_cl',
-            'topgap_cl', 'topgap_levelwise_cl', 'efficient_cl')
+#: Variants of each pair: ``topgap`` is the config as shipped (the neck
+#: hands its levels to the head, ``fuse=False``), ``topgap_fused`` the
+#: neck fusing them itself (``fuse=True``, the paper's order of
+#: operations). A ``_cl`` suffix feeds the same model a channels-last
+#: batch, as ``ChannelsLastClsDataPreprocessor`` (``tools/train.py
+#: --channels-last``) does.
+VARIANTS = ('twin', 'topgap', 'topgap_fused', 'efficient', 'twin_cl',
+            'topgap_cl', 'topgap_fused_cl', 'efficient_cl')
 BATCH = {'resnet18_224': 16, 'preact18_32': 64}
 
 
@@ -59,11 +62,13 @@ def make_variant(pair: str, variant: str) -> nn.Module:
         # No config of its own: the Top-GAP config with the neck swapped.
         model = build(
             spec['topgap'], classes,
-            neck=dict(type='EfficientTopGAPFPN', out_channels=64),
+            neck=dict(
+                type='EfficientTopGAPFPN',
+                in_channels=[64, 128, 256, 512],
+                out_channels=64),
             head=dict(in_channels=64))
-    elif base == 'topgap_levelwise':
-        # The head's 1x1 convolution before the upsampling (same CAM).
-        model = build(spec['topgap'], classes, neck=dict(fuse=False))
+    elif base == 'topgap_fused':
+        model = build(spec['topgap'], classes, neck=dict(fuse=True))
     else:
         model = build(spec['topgap'], classes)
     return model

@@ -53,7 +53,9 @@ def build(config: str,
     if num_classes is not None:
         model_cfg.head.num_classes = num_classes
     if neck is not None:
-        model_cfg.neck.update(neck)
+        # A neck with a type of its own replaces the config's.
+        model_cfg.neck = neck if 'type' in neck else dict(
+            model_cfg.neck, **neck)
     if head is not None:
         model_cfg.head.update(head)
     torch.manual_seed(0)

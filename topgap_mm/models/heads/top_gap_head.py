@@ -32,7 +32,7 @@ class TopGAPClsHead(ClsHead):
 
     Args:
         num_classes (int): Number of classes.
-        in_channels (int): Channels of the neck's output map.
+        in_channels (int): Channels of each map the neck outputs.
         k (int | float): Positions each class may use; an int counts CAM
             positions, a float in (0, 1] is a fraction of the CAM area.
             ``k=1`` is global max pooling, ``k=H*W`` is GAP.
