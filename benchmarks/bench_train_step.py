@@ -136,7 +136,8 @@ def profile(pair: str, variant: str, rows: int = 15) -> None:
             sort_by='self_cpu_time_total', row_limit=rows))
 
 
-def run_pair(pair: str, variants: List[str], repeats: int) -> None:
+def run_pair(pair: str, variants: List[str], repeats: int,
+             memory_repeats: int) -> None:
     print(f'\n## {pair}: batch {BATCH[pair]}, {PAIRS[pair]["size"]}px, '
           f'{PAIRS[pair]["num_classes"]} classes', flush=True)
     models = {v: make_variant(pair, v) for v in variants}
@@ -149,13 +150,22 @@ def run_pair(pair: str, variants: List[str], repeats: int) -> None:
         print(f'| {name} | {median(values) * 1e3:.1f} | '
               f'{median(values) / base:.3f} |')
     print(f'\n| {pair} | setup RSS (MiB) | peak RSS (MiB) | training '
-          f'increment (MiB) | increment ratio to twin |')
+          f'increment (MiB), median [min, max] of {memory_repeats} | '
+          f'increment ratio to twin |')
     print('|---|---|---|---|---|')
-    mems = {v: memory_in_subprocess(pair, v) for v in steps}
-    for name, mem in mems.items():
-        print(f'| {name} | {mem["setup_mib"]:.0f} | {mem["peak_mib"]:.0f} '
-              f'| {mem["train_mib"]:.0f} | '
-              f'{mem["train_mib"] / mems["twin"]["train_mib"]:.3f} |',
+    # Round-robin over the variants, as for the times: the allocator's
+    # high-water mark varies from process to process.
+    runs = {v: [] for v in steps}
+    for _ in range(memory_repeats):
+        for v in steps:
+            runs[v].append(memory_in_subprocess(pair, v))
+    base = median([m['train_mib'] for m in runs['twin']])
+    for name, mems in runs.items():
+        train = [m['train_mib'] for m in mems]
+        print(f'| {name} | {median([m["setup_mib"] for m in mems]):.0f} | '
+              f'{median([m["peak_mib"] for m in mems]):.0f} | '
+              f'{median(train):.0f} [{min(train):.0f}, {max(train):.0f}] | '
+              f'{median(train) / base:.3f} |',
               flush=True)
 
 
@@ -164,6 +174,9 @@ def main() -> None:
     parser.add_argument('--pairs', nargs='+', default=list(PAIRS))
     parser.add_argument('--variants', nargs='+', default=list(VARIANTS))
     parser.add_argument('--repeats', type=int, default=15)
+    parser.add_argument(
+        '--memory-repeats', type=int, default=3,
+        help='fresh processes per variant for the peak memory (median)')
     parser.add_argument(
         '--profile', nargs='*', default=None,
         help='print torch.profiler top ops of these variants')
@@ -176,7 +189,7 @@ def main() -> None:
         return
     print_record(machine_record())
     for pair in args.pairs:
-        run_pair(pair, args.variants, args.repeats)
+        run_pair(pair, args.variants, args.repeats, args.memory_repeats)
         for variant in args.profile or []:
             profile(pair, variant)
     print_record({'loadavg_end': ' '.join(

@@ -155,11 +155,11 @@ def batch_cams(model: nn.Module,
                outputs: Optional[Sequence] = None) -> torch.Tensor:
     """CAMs of the first ``num`` samples of a val/test batch.
 
-    The native maps a Top-GAP head kept in ``outputs`` (its
-    ``keep_cams``, which :class:`~topgap_mm.evaluation.CAMMetric` turns on)
-    are used when present: they are those of the
-    test forward pass, so no second pass is needed. Otherwise the images go
-    through the model's own data preprocessor (:func:`preprocess`) and
+    The native maps that a Top-GAP head kept in ``outputs`` (its
+    ``keep_cams``, which :class:`~topgap_mm.evaluation.CAMMetric` turns
+    on) are used when present: they come from the test forward pass, so no
+    second pass is needed. Otherwise the images go through the model's own
+    data preprocessor (:func:`preprocess`) and
     :func:`topgap_mm.cam.compute_cams`; the batch's data samples carry the
     ground truth. Both ways give the same maps, normalised by
     :func:`topgap_mm.cam.normalize_cams`.

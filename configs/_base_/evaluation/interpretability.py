@@ -17,8 +17,9 @@
 # with `test_evaluator.1.save_curve=<dir>/cam_iou_val.json`, then on the test
 # split with `test_evaluator.1.threshold_from=<dir>/cam_iou_val.json`.
 interpretability_metrics = [
-    # Every metric re-runs the model; the caps bound the cost per evaluation
-    # (ERF needs one backward pass per position and image).
+    # The caps bound the cost per evaluation: ERF needs one backward pass
+    # per position and image, and post-hoc CAMs of standard models their own
+    # passes; the native Top-GAP CAM comes with the test forward pass.
     dict(type='CAMIoU', method='auto', max_samples=1000),
     dict(type='CAMSparsity', method='auto', target='gt', max_samples=1000),
     dict(type='ERFDistance', normalize='zscore', max_samples=200),
