@@ -117,7 +117,8 @@ def measure_memory(pair: str, variant: str, steps: int = 3) -> dict:
 
 def memory_in_subprocess(pair: str, variant: str) -> dict:
     out = subprocess.run(
-        [sys.executable, __file__, '--memory-child', pair, variant],
+        [sys.executable, __file__, '--memory-child', pair, variant,
+         '--num-classes', str(PAIRS[pair]['num_classes'])],
         capture_output=True, text=True, cwd=ROOT, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -143,15 +144,17 @@ def run_pair(pair: str, variants: List[str], repeats: int,
     models = {v: make_variant(pair, v) for v in variants}
     steps = {v: make_step(pair, v, m) for v, m in models.items()}
     times = interleaved(steps, repeats, warmup=2)
-    base = median(times['twin'])
-    print(f'\n| {pair} | median step (ms) | ratio to twin |')
+    # Ratios are to the twin, or to the first variant when it is left out.
+    ref = 'twin' if 'twin' in times else variants[0]
+    base = median(times[ref])
+    print(f'\n| {pair} | median step (ms) | ratio to {ref} |')
     print('|---|---|---|')
     for name, values in times.items():
         print(f'| {name} | {median(values) * 1e3:.1f} | '
               f'{median(values) / base:.3f} |')
     print(f'\n| {pair} | setup RSS (MiB) | peak RSS (MiB) | training '
           f'increment (MiB), median [min, max] of {memory_repeats} | '
-          f'increment ratio to twin |')
+          f'increment ratio to {ref} |')
     print('|---|---|---|---|---|')
     # Round-robin over the variants, as for the times: the allocator's
     # high-water mark varies from process to process.
@@ -159,7 +162,7 @@ def run_pair(pair: str, variants: List[str], repeats: int,
     for _ in range(memory_repeats):
         for v in steps:
             runs[v].append(memory_in_subprocess(pair, v))
-    base = median([m['train_mib'] for m in runs['twin']])
+    base = median([m['train_mib'] for m in runs[ref]])
     for name, mems in runs.items():
         train = [m['train_mib'] for m in mems]
         print(f'| {name} | {median([m["setup_mib"] for m in mems]):.0f} | '
@@ -181,9 +184,16 @@ def main() -> None:
         '--profile', nargs='*', default=None,
         help='print torch.profiler top ops of these variants')
     parser.add_argument(
+        '--num-classes', type=int, default=None,
+        help="replace the pairs' class counts, e.g. to see where the head's "
+        '1x1 convolution before the upsampling stops paying')
+    parser.add_argument(
         '--memory-child', nargs=2, metavar=('PAIR', 'VARIANT'),
         help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.num_classes is not None:
+        for spec in PAIRS.values():
+            spec['num_classes'] = args.num_classes
     if args.memory_child:
         print(json.dumps(measure_memory(*args.memory_child)))
         return

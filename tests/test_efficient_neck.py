@@ -119,7 +119,7 @@ def test_config_has_standard_twin(path):
 def test_unfused_neck_gives_the_cam_and_gradients_of_the_fused_one(
         out_channels):
     """With fuse=False the head fuses the levels: after its 1x1
-    convolution when it has at most half as many classes (4) as channels
+    convolution when it has at most a quarter as many classes (4) as channels
     (256), before it otherwise (2 channels); both give the paper's CAM and
     gradients."""
     cfg = Config.fromfile(PAPER)

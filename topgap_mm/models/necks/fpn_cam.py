@@ -22,7 +22,7 @@ class TopGAPFPN(BaseModule):
     large as the largest backbone feature map.
 
     With ``fuse=False`` the neck returns the per-level maps instead and
-    :class:`TopGAPClsHead` fuses them. With at most ``out_channels / 2``
+    :class:`TopGAPClsHead` fuses them. With at most ``out_channels / 4``
     classes the head then applies its 1x1 convolution before the
     upsampling: the same CAM (both are linear), with the upsampling and the
     sum on ``num_classes`` channels instead of ``out_channels``, which makes
