@@ -7,30 +7,13 @@ object masks (CUB ``segmentations/``, Pet trimaps). The fixtures are the
 tiny official-layout ones of ``test_public_datasets`` (3 classes).
 """
 import json
-import os
 import os.path as osp
-import subprocess
-import sys
 
 from test_public_datasets import write_cub, write_pets
+from tool_runner import run_tool
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 NUM_CLASSES = 3  # the fixtures' classes (CUB_CLASSES, PET_BREEDS)
-
-
-def run_tool(*args, check=True):
-    env = dict(os.environ, PYTHONPATH=ROOT, CUDA_VISIBLE_DEVICES='')
-    proc = subprocess.run([sys.executable, *args],
-                          cwd=ROOT,
-                          env=env,
-                          capture_output=True,
-                          text=True,
-                          timeout=900)
-    if check:
-        assert proc.returncode == 0, (' '.join(args) + '\n' +
-                                      proc.stdout[-3000:] +
-                                      proc.stderr[-3000:])
-    return proc
 
 
 def data_options(data_root, batch_size=3):

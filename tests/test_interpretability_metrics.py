@@ -1,9 +1,7 @@
 """CAMIoU, CAMSparsity and ERFDistance: known answers, errors, ranks, tools."""
 import json
-import os
 import os.path as osp
 import runpy
-import subprocess
 import sys
 
 import numpy as np
@@ -23,6 +21,7 @@ from topgap_mm.cam import CAM_METHODS
 from topgap_mm.evaluation.metrics import (CAMIoU, CAMSparsity, ERFDistance,
                                           erf_maps)
 from topgap_mm.evaluation.metrics.erf_distance import GRID_3X3
+from tool_runner import run_tool
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOPGAP_CONFIG = osp.join(ROOT, 'configs/topgap/resnet18_fashionbg_k16.py')
@@ -487,24 +486,26 @@ def test_test_tool_with_interpretability_base_config(tiny_checkpoint,
         "test_evaluator = [dict(type='Accuracy', topk=(1, )),\n"
         "                  *_base_.interpretability_metrics]\n")
     out = str(tmp_path / 'metrics.json')
-    env = dict(
-        os.environ, PYTHONPATH=ROOT, CUDA_VISIBLE_DEVICES='',
-        OMP_NUM_THREADS='1')
-    proc = subprocess.run([
-        sys.executable, 'tools/test.py',
-        str(config), tiny_checkpoint, '--work-dir',
-        str(tmp_path), '--out', out, '--out-item', 'metrics',
-        '--cfg-options', *SMALL_TEST_SET, 'test_dataloader.num_workers=0',
+    run_tool(
+        'tools/test.py',
+        str(config),
+        tiny_checkpoint,
+        '--work-dir',
+        str(tmp_path),
+        '--out',
+        out,
+        '--out-item',
+        'metrics',
+        '--cfg-options',
+        *SMALL_TEST_SET,
+        'test_dataloader.num_workers=0',
         'test_dataloader.persistent_workers=False',
-        'test_dataloader.batch_size=8', 'test_evaluator.1.threshold=0.5',
-        'test_evaluator.1.max_samples=16', 'test_evaluator.3.max_samples=4'
-    ],
-                          cwd=ROOT,
-                          env=env,
-                          capture_output=True,
-                          text=True,
-                          timeout=300)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        'test_dataloader.batch_size=8',
+        'test_evaluator.1.threshold=0.5',
+        'test_evaluator.1.max_samples=16',
+        'test_evaluator.3.max_samples=4',
+        timeout=300,
+        OMP_NUM_THREADS='1')
     metrics = json.load(open(out))
     for key in ('accuracy/top1', 'cam/pxap', 'cam/iou@best_val_thr',
                 'cam/best_threshold_on_this_split', 'cam/l1', 'erf/center',

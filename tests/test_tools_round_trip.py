@@ -1,12 +1,10 @@
 """train -> checkpoint -> test -> resume through the real command-line tools."""
 import json
-import os
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 import torch
+from tool_runner import run_tool
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = osp.join(ROOT, 'configs/topgap/resnet18_fashionbg_k16.py')
@@ -31,18 +29,6 @@ SMALL = [
 ]
 
 
-def run_tool(*args):
-    env = dict(os.environ, PYTHONPATH=ROOT, CUDA_VISIBLE_DEVICES='')
-    proc = subprocess.run([sys.executable, *args],
-                          cwd=ROOT,
-                          env=env,
-                          capture_output=True,
-                          text=True,
-                          timeout=600)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return proc.stdout + proc.stderr
-
-
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):
     work_dir = str(tmp_path_factory.mktemp('work'))
@@ -64,10 +50,11 @@ def test_test_tool_reproduces_in_process_accuracy(trained, tmp_path):
     from mmpretrain.registry import DATASETS, MODELS
 
     out = str(tmp_path / 'metrics.json')
-    log = run_tool('tools/test.py', CONFIG, osp.join(trained, 'epoch_1.pth'),
-                   '--work-dir', str(tmp_path), '--out', out, '--out-item',
-                   'metrics', '--cfg-options', *SMALL)
-    assert 'Test metrics:' in log
+    proc = run_tool('tools/test.py', CONFIG,
+                    osp.join(trained, 'epoch_1.pth'), '--work-dir',
+                    str(tmp_path), '--out', out, '--out-item', 'metrics',
+                    '--cfg-options', *SMALL)
+    assert 'Test metrics:' in proc.stdout + proc.stderr
     reported = json.load(open(out))['accuracy/top1']
 
     cfg = Config.fromfile(CONFIG)
@@ -102,16 +89,15 @@ def test_test_tool_reproduces_in_process_accuracy(trained, tmp_path):
 def test_test_tool_never_overwrites_results(trained, tmp_path):
     out = tmp_path / 'metrics.json'
     out.write_text('keep me')
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    proc = subprocess.run([
-        sys.executable, 'tools/test.py', CONFIG,
-        osp.join(trained, 'epoch_1.pth'), '--out',
-        str(out), '--out-item', 'metrics'
-    ],
-                          cwd=ROOT,
-                          env=env,
-                          capture_output=True,
-                          text=True)
+    proc = run_tool(
+        'tools/test.py',
+        CONFIG,
+        osp.join(trained, 'epoch_1.pth'),
+        '--out',
+        str(out),
+        '--out-item',
+        'metrics',
+        check=False)
     assert proc.returncode != 0
     assert '--overwrite' in proc.stderr
     assert out.read_text() == 'keep me'
@@ -119,10 +105,10 @@ def test_test_tool_never_overwrites_results(trained, tmp_path):
 
 def test_resume_continues_where_training_stopped(trained):
     first = torch.load(osp.join(trained, 'epoch_1.pth'), weights_only=True)
-    log = run_tool('tools/train.py', CONFIG, '--work-dir', trained,
-                   '--resume', '--cfg-options', 'train_cfg.max_epochs=2',
-                   *SMALL)
-    assert 'resumed epoch: 1' in log
+    proc = run_tool('tools/train.py', CONFIG, '--work-dir', trained,
+                    '--resume', '--cfg-options', 'train_cfg.max_epochs=2',
+                    *SMALL)
+    assert 'resumed epoch: 1' in proc.stdout + proc.stderr
     second = torch.load(osp.join(trained, 'epoch_2.pth'), weights_only=True)
     assert second['meta']['epoch'] == 2
     # 48 samples in batches of 16: the resumed run adds exactly one epoch.
