@@ -5,6 +5,8 @@ _base_ = ['mmpretrain::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['topgap_mm'], allow_failed_imports=False)
 
-# Hands the model to metrics that re-run it (CAM IoU, ERF, attacks; see
-# topgap_mm.evaluation.ModelMetric); it does nothing for other metrics.
-custom_hooks = [dict(type='AttachModelHook')]
+# AttachModelHook hands the model to metrics that re-run it (CAM IoU, ERF,
+# attacks; see topgap_mm.evaluation.ModelMetric); CAMCollapseHook warns when
+# a Top-GAP CAM collapses to zero in training. Both do nothing for models and
+# metrics they do not concern.
+custom_hooks = [dict(type='AttachModelHook'), dict(type='CAMCollapseHook')]

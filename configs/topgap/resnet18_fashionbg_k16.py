@@ -27,6 +27,17 @@ model = dict(
         l1_loss=dict(type='CAML1Loss', loss_weight=1.0),
     ))
 
+# From scratch, the L1 term at full weight can crush the CAM to zero before
+# the classifier learns anything, and training then stalls at chance for
+# epochs, seed-dependently (topgap_mm.engine.LossWeightWarmupHook). Ramping
+# its weight from 0 over the first 2 of the 6 epochs let every seed train
+# (README, "Training from scratch"); from then on the loss is the paper's.
+custom_hooks = [
+    dict(type='AttachModelHook'),
+    dict(type='CAMCollapseHook'),
+    dict(type='LossWeightWarmupHook', warmup_epochs=2),
+]
+
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2))

@@ -1,4 +1,9 @@
 from .attach_model_hook import AttachModelHook
+from .cam_collapse_hook import CAMCollapseHook
 from .cam_visualization_hook import CAMVisualizationHook
+from .loss_weight_warmup_hook import LossWeightWarmupHook
 
-__all__ = ['AttachModelHook', 'CAMVisualizationHook']
+__all__ = [
+    'AttachModelHook', 'CAMCollapseHook', 'CAMVisualizationHook',
+    'LossWeightWarmupHook'
+]
