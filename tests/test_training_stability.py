@@ -163,7 +163,7 @@ def test_collapse_warns_once_at_chance_with_a_crushed_cam_and_names_fix():
     warnings = recorder.messages(logging.WARNING)
     assert len(warnings) == 1
     assert 'CAM collapse' in warnings[0]
-    assert 'LossWeightWarmupHook' in warnings[0]
+    assert "'head.conv_cam': dict(lr_mult=0.1)" in warnings[0]
     # Leaving the collapse is logged; a new episode warns again.
     run_iters(hook, runner, 20, losses(0.4, 0.03))
     assert any('left the collapse' in m

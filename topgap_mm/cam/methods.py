@@ -5,6 +5,7 @@ import torch
 import torch.nn as nn
 
 from mmpretrain.structures import DataSample
+from .baselines import center_gaussian_cams, uniform_cams
 from .cam import original_cams
 from .gradcam import gradcam_cams
 from .recipro_cam import recipro_cams
@@ -14,12 +15,15 @@ from .topgap_cam import Target, is_topgap_model, topgap_cams
 #: **kwargs) and returns normalised maps of shape (N, H, W) in [0, 1].
 #: ``'topgap'`` needs a Top-GAP model, ``'cam'`` a GAP + linear head,
 #: ``'recipro_cam'`` a backbone with one output map; ``'gradcam'`` works
-#: on any ImageClassifier.
+#: on any ImageClassifier; the baselines ``'center_gaussian'`` and
+#: ``'uniform'`` ignore the model and the image.
 CAM_METHODS = {
     'topgap': topgap_cams,
     'cam': original_cams,
     'gradcam': gradcam_cams,
     'recipro_cam': recipro_cams,
+    'center_gaussian': center_gaussian_cams,
+    'uniform': uniform_cams,
 }
 
 

@@ -14,11 +14,12 @@ DATA_BATCH = Optional[dict]
 @HOOKS.register_module()
 class CAMCollapseHook(Hook):
     """Warn when the classification loss sits at chance while the CAM is
-    near zero.
+    small.
 
     That is the signature of the L1 term winning against the cross-entropy
-    early in training (see :class:`LossWeightWarmupHook`): a map of zeros
-    gives every class the same score, so ``loss_cls`` stays at
+    early in training (see :class:`TopGAPClsHead`, "Training from
+    scratch"): a map that is small and alike for every class gives every
+    class about the same score, so ``loss_cls`` stays at
     ``ln(num_classes)``, and training can stall there for epochs. The hook
     reads the logged ``loss_cls`` and ``loss_l1`` of each iteration and the
     L1 module's current ``loss_weight`` (the unweighted mean ``|CAM|`` is
@@ -115,11 +116,14 @@ class CAMCollapseHook(Hook):
                 f'`loss_cls` has stayed at chance (ln '
                 f'{round(math.exp(self._chance))} = {self._chance:.3f}, mean '
                 f'{loss_cls:.3f}) while the mean |CAM| is {mean_abs_cam:.4f} '
-                f'(< {self.cam_threshold}). The L1 term has likely pushed the '
-                'map to zero before the classifier learned. Warm the L1 '
-                "weight up (custom_hooks: dict(type='LossWeightWarmupHook', "
-                'warmup_epochs=...), as configs/topgap/'
-                'resnet18_fashionbg_k16.py does) or lower '
+                f'(< {self.cam_threshold}). The L1 term has likely crushed the '
+                'map before the classifier learned, often after the head took '
+                'too large steps. Lower the learning rate of the head: '
+                "optim_wrapper.paramwise_cfg.custom_keys={'head.conv_cam': "
+                "dict(lr_mult=0.1)}, as configs/topgap/"
+                'resnet18_fashionbg_k16.py does; or warm the L1 weight up '
+                "(custom_hooks: dict(type='LossWeightWarmupHook', "
+                'warmup_epochs=...)) or lower '
                 f'`model.head.l1_loss.loss_weight` (now {weight:g}).')
 
 

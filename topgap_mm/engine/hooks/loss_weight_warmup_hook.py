@@ -14,26 +14,14 @@ class LossWeightWarmupHook(Hook):
     """Ramp the ``loss_weight`` of a loss module linearly at the start of
     training.
 
-    From scratch, the L1 term of Top-GAP (:class:`CAML1Loss`) can crush the
-    CAM to zero before the classifier has learned anything. At
-    initialisation the two terms look balanced: on the embedded benchmark
-    (ResNet-18, :class:`TopGAPFPN`, 4 classes, k=16 of 16x16) the mean
-    ``|CAM|`` is 0.25-0.31 and ``loss_cls`` is about ``ln 4 = 1.39``. Their
-    gradients are not: on the head's 1x1 convolution the L1 gradient is
-    2.7-3.1x the cross-entropy's (3 seeds, ``benchmarks/l1_init_scale.py``).
-    The head's inputs are sums of ReLU outputs, all positive, so the L1
-    gradient ``sign(CAM) * feature``
-    points the same way at every position of every image, while the
-    cross-entropy reaches only the ``k`` top positions of each map and its
-    sign changes with the image's class, so that it partly cancels over a
-    batch. Once the learning rate has warmed up, the map is pushed to zero;
-    a map of zeros gives every class the same score, ``loss_cls`` stays at
-    chance and the neck's ReLUs pass no gradient. Some seeds escape after a
-    few epochs, some do not (README, "Training from scratch").
-
-    Starting the weight at ``start_factor`` times its configured value and
-    raising it linearly to that value lets the classification term shape
-    the map first; after the warm-up the loss is the paper's.
+    A remedy to try when the L1 term of Top-GAP (:class:`CAML1Loss`)
+    crushes the CAM early in training (:class:`CAMCollapseHook` warns of
+    it): starting the weight at ``start_factor`` times its configured value
+    and raising it linearly lets the classification term shape the map
+    first; after the warm-up the loss is the paper's. On the embedded
+    benchmark it did not cure the collapse on its own, since the cause there
+    was the head's step size (see :class:`TopGAPClsHead`, "Training from
+    scratch"); it stays available for data where the L1 term is the cause.
 
     The weight depends only on the iteration, so a resumed run continues the
     same ramp. It is logged as ``train/<log_name>`` next to the losses.

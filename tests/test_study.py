@@ -1,0 +1,194 @@
+"""The study tool: config checks, held-out selection, the report, and a
+whole study end to end through the real tools at a tiny size."""
+import copy
+import json
+import os
+import os.path as osp
+
+import pytest
+from tool_runner import ROOT, run_tool
+
+from topgap_mm.study import (Run, StudyRunner, StudySpec, build_report,
+                             select_on_split)
+
+TOPGAP = 'configs/topgap/resnet18_fashionbg_k16.py'
+TWIN = 'configs/standard/resnet18_fashionbg.py'
+PAIR = dict(name='r18', topgap=TOPGAP, twin=TWIN)
+
+
+def spec(**study):
+    return StudySpec(dict(dict(pairs=[PAIR]), **study), ROOT)
+
+
+def test_unknown_metric_is_named():
+    with pytest.raises(KeyError, match=r"study.twin_metrics.*'CAMIOU'"):
+        spec(twin_metrics=[dict(type='CAMIOU')])
+
+
+def test_unknown_key_is_named():
+    with pytest.raises(KeyError, match=r"\['sed'\]"):
+        spec(sed=[0])
+
+
+def test_selection_split_equal_to_a_test_split_is_refused():
+    with pytest.raises(ValueError, match='`study.selection_split`'):
+        spec(selection_split='test_id', test_splits=['test_id', 'test_ood'])
+
+
+def test_twin_with_another_schedule_is_refused(tmp_path):
+    other = tmp_path / 'twin_longer.py'
+    other.write_text(f"_base_ = ['{osp.join(ROOT, TWIN)}']\n"
+                     'train_cfg = dict(max_epochs=7)\n')
+    with pytest.raises(ValueError, match="`train_cfg` differs"):
+        StudySpec(dict(pairs=[dict(PAIR, twin=str(other))]), ROOT)
+
+
+def test_twin_with_other_data_is_refused(tmp_path):
+    other = tmp_path / 'twin_other_data.py'
+    other.write_text(f"_base_ = ['{osp.join(ROOT, TWIN)}']\n"
+                     'train_dataloader = dict(dataset=dict(correlation=0.5))'
+                     '\n')
+    with pytest.raises(ValueError, match="`train_dataloader` differs"):
+        StudySpec(dict(pairs=[dict(PAIR, twin=str(other))]), ROOT)
+
+
+def test_plan_has_every_seed_k_and_twin_once():
+    s = spec(seeds=[3, 4], k_grid=[8, 16], regimes=dict(a={}, b={}))
+    runs = s.runs()
+    names = [r.name for r in runs]
+    assert len(names) == len(set(names)) == 2 * 2 * (2 + 1)
+    assert 'a/r18/topgap_k16/seed4' in names and 'b/r18/twin/seed3' in names
+    k16 = next(r for r in runs if r.name == 'a/r18/topgap_k16/seed4')
+    assert k16.cfg_options == {'randomness.seed': 4, 'model.head.k': 16}
+
+
+def test_selection_reads_only_the_selection_split():
+    results = {
+        8: dict(val={'accuracy/top1': 90.0}, test={'accuracy/top1': 10.0}),
+        16: dict(val={'accuracy/top1': 80.0}, test={'accuracy/top1': 99.0}),
+    }
+    assert select_on_split(results, 'val', 'accuracy/top1') == 8
+    poisoned = copy.deepcopy(results)
+    poisoned[8]['test']['accuracy/top1'] = -1e9
+    poisoned[16]['test'] = {}
+    assert select_on_split(poisoned, 'val', 'accuracy/top1') == 8
+    with pytest.raises(KeyError, match="select_k_by"):
+        select_on_split(results, 'val', 'cam/pxap')
+
+
+def fake_results(s, poison_test=False):
+    """Hand-made run results: k=8 wins on val; test numbers by seed."""
+    results = {}
+    for run in s.runs():
+        val = 90.0 if run.k in (8, None) else 80.0
+        test = {'accuracy/top1': 70.0 + run.seed + (5 if run.model ==
+                                                    'topgap' else 0)}
+        if poison_test and run.k == 16:
+            test = {'accuracy/top1': 1000.0}
+        results[run.name] = dict(
+            val={'accuracy/top1': val}, test_id=test)
+    return results
+
+
+def test_report_statistics_and_choice_ignore_the_test_split():
+    s = spec(seeds=[0, 1, 2], k_grid=[8, 16], test_splits=['test_id'])
+    clean = build_report(s, s.runs(), fake_results(s))
+    poisoned = build_report(s, s.runs(), fake_results(s, poison_test=True))
+    for report in (clean, poisoned):
+        entry = report['regimes']['default']['r18']
+        assert entry['selected_k'] == {'0': 8, '1': 8, '2': 8}
+        row = entry['splits']['test_id']['accuracy/top1']
+        assert row['topgap']['values'] == [75.0, 76.0, 77.0]
+        assert row['twin']['mean'] == 71.0
+        # Paired by seed, the difference is exactly 5 with no spread.
+        assert row['difference']['mean'] == 5.0
+        assert row['difference']['std'] == 0.0
+
+
+TINY = {
+    'img_size': 32,
+    'train_dataloader.dataset.img_size': 32,
+    'train_dataloader.dataset.num_samples': 32,
+    'train_dataloader.batch_size': 16,
+    'train_dataloader.num_workers': 0,
+    'train_dataloader.persistent_workers': False,
+    'val_dataloader.dataset.img_size': 32,
+    'val_dataloader.dataset.num_samples': 24,
+    'val_dataloader.num_workers': 0,
+    'val_dataloader.persistent_workers': False,
+    'test_dataloader.dataset.img_size': 32,
+    'test_dataloader.dataset.num_samples': 24,
+    'test_dataloader.num_workers': 0,
+    'test_dataloader.persistent_workers': False,
+    'train_cfg.max_epochs': 1,
+    'param_scheduler': [],
+}
+
+
+@pytest.fixture(scope='module')
+def tiny_study(tmp_path_factory):
+    work = tmp_path_factory.mktemp('study')
+    study = work / 'tiny_study.py'
+    metrics = [dict(type='Accuracy', topk=(1, )),
+               dict(type='CAMIoU', method='auto', max_samples=24)]
+    study.write_text(
+        f"study = dict(seeds=[0, 1], pairs=[dict(name='r18', "
+        f"topgap='{TOPGAP}', twin='{TWIN}')], "
+        "regimes=dict(localisation=dict(cfg_options={"
+        "'train_dataloader.dataset.correlation': 0.25, "
+        "'val_dataloader.dataset.correlation': 0.25, "
+        "'test_dataloader.dataset.correlation': 0.25})), "
+        "k_grid=[4], selection_split='val', test_splits=['test_id'], "
+        f"topgap_metrics={metrics!r}, twin_metrics={metrics!r}, "
+        f"baselines=['uniform'], cfg_options={TINY!r})\n")
+    out = work / 'out'
+    proc = run_tool('tools/study.py', str(study), '--work-dir', str(out),
+                    timeout=1500)
+    return study, out, proc.stdout
+
+
+def test_tiny_study_end_to_end_writes_report(tiny_study):
+    _, out, stdout = tiny_study
+    assert '[study] run 4/4' in stdout and 'ETA' in stdout
+    report = json.load(open(out / 'report.json'))
+    rows = report['regimes']['localisation']['r18']['splits']['test_id']
+    acc = rows['accuracy/top1']
+    assert acc['topgap']['n'] == acc['twin']['n'] == 2
+    assert acc['difference']['values'] == pytest.approx([
+        a - b for a, b in zip(acc['topgap']['values'], acc['twin']['values'])
+    ])
+    # The uniform map marks the whole image at threshold 0: its IoU is the
+    # objects' share of the test images, the same for any model.
+    iou = rows['cam/iou@best_val_thr']
+    assert 0 < iou['baselines']['uniform'] < 50
+    assert (out / 'report.md').read_text().count('| acc. ') == 1
+    # Each run kept the configs it was trained and evaluated with.
+    run_dir = out / 'localisation' / 'r18' / 'topgap_k4' / 'seed1'
+    assert 'randomness' in (run_dir / 'train_config.py').read_text()
+    threshold = json.load(open(run_dir / 'cam_iou_curve_model.json'))
+    assert 'best_threshold' in threshold
+    assert "threshold_from" in (run_dir /
+                                'eval_model_test_id.py').read_text()
+
+
+def test_rerun_study_trains_nothing_again(tiny_study):
+    study, out, _ = tiny_study
+    ckpts = sorted(
+        p for p in (out / 'localisation').rglob('epoch_1.pth'))
+    stamps = [os.stat(p).st_mtime_ns for p in ckpts]
+    proc = run_tool('tools/study.py', str(study), '--work-dir', str(out))
+    assert '4 already trained' in proc.stdout
+    assert '(training)' not in proc.stdout
+    assert [os.stat(p).st_mtime_ns for p in ckpts] == stamps
+    dry = run_tool('tools/study.py', str(study), '--work-dir', str(out),
+                   '--dry-run')
+    assert dry.stdout.count(' trained ') == 4
+
+
+def test_runner_names_a_failing_tool_and_its_log(tmp_path):
+    s = spec(seeds=[0])
+    runner = StudyRunner(s, str(tmp_path), log=lambda _: None)
+    bad = Run('default', 'r18', 'topgap', 0, osp.join(ROOT, TOPGAP), None,
+              {'model.head.k': -3})
+    with pytest.raises(RuntimeError, match='train.log'):
+        runner.train(bad)

@@ -1,0 +1,105 @@
+"""The dry run of a study: every run, its state and its cost."""
+import math
+import os.path as osp
+from typing import Dict, List, Optional, Tuple
+
+from mmengine.config import Config
+
+from .runner import StudyRunner
+from .spec import Run
+
+#: Official training-split sizes, used when the data is not on disk.
+OFFICIAL_TRAIN_SIZES = {
+    'CUB': 5994,
+    'CUBWithMasks': 5994,
+    'OxfordIIITPet': 3680,
+    'OxfordIIITPetWithMasks': 3680,
+    'CIFAR10': 50000,
+    'ImageNet': 1281167,
+    'Waterbirds': 4795,
+}
+
+
+def train_size(cfg: Config) -> Tuple[Optional[int], str]:
+    """Number of training samples of a config, and where it came from."""
+    from mmpretrain.registry import DATASETS
+    dataset = cfg.train_dataloader.dataset
+    try:
+        return len(DATASETS.build(dataset)), 'counted'
+    except (FileNotFoundError, OSError, AssertionError, RuntimeError):
+        inner = dataset.get('dataset', dataset)
+        size = OFFICIAL_TRAIN_SIZES.get(inner.get('type'))
+        return size, ('official size, data not on disk'
+                      if size else 'unknown: data not on disk')
+
+
+def run_cost(run: Run, cache: Dict) -> Dict:
+    """Iterations of one run's training from its merged config."""
+    cfg = Config.fromfile(run.config)
+    cfg.merge_from_dict(run.cfg_options)
+    key = repr(cfg.train_dataloader.dataset)
+    if key not in cache:
+        cache[key] = train_size(cfg)
+    size, source = cache[key]
+    batch = cfg.train_dataloader.batch_size
+    train_cfg = cfg.train_cfg
+    if train_cfg.get('by_epoch', True) and 'max_epochs' in train_cfg:
+        epochs = train_cfg.max_epochs
+        iters = None if size is None else epochs * math.ceil(size / batch)
+    else:
+        epochs, iters = None, train_cfg.get('max_iters')
+    return dict(iters=iters, epochs=epochs, size=size, source=source,
+                batch=batch)
+
+
+def plan_lines(runner: StudyRunner,
+               runs: List[Run],
+               sec_per_iter: Optional[float] = None) -> List[str]:
+    """Human-readable plan: one line per run, then the totals.
+
+    Args:
+        runner (StudyRunner): Gives each run's directory and state.
+        runs (list[Run]): The study's runs.
+        sec_per_iter (float, optional): Seconds per training iteration on
+            the target machine; turns iterations into hours.
+    """
+    spec = runner.spec
+    lines = [
+        f'[study] {len(runs)} trainings in {runner.work_dir}: '
+        f'{len(spec.regimes)} regime(s) x {len(spec.pairs)} pair(s) x '
+        f'{len(spec.seeds)} seed(s) x (Top-GAP'
+        f'{" x " + str(len(spec.k_grid)) + " k" if spec.k_grid else ""}'
+        ' + twin)',
+        f'[study] k and the CAM threshold are chosen on '
+        f'`{spec.selection_split}`; reported on {spec.test_splits}; '
+        f'baselines: {spec.baselines or "none"}',
+    ]
+    cache, total, unknown, left = {}, 0, 0, 0
+    for i, run in enumerate(runs, 1):
+        run_dir = runner.run_dir(run)
+        if runner.is_trained(run_dir):
+            state = 'trained'
+        elif osp.isfile(osp.join(run_dir, 'last_checkpoint')):
+            state = 'partial: resumes'
+        else:
+            state = 'to train'
+        cost = run_cost(run, cache)
+        if cost['iters'] is None:
+            unknown += 1
+            iters = 'iterations unknown'
+        else:
+            total += cost['iters']
+            left += cost['iters'] if state != 'trained' else 0
+            iters = (f"{cost['iters']} iters ({cost['epochs']} epochs x "
+                     f"{cost['size']} / {cost['batch']}; {cost['source']})")
+        lines.append(f'  {i:>3}. {run.name:<48} {state:<16} {iters}')
+    evals = len(runs) * (1 + len(spec.test_splits))
+    lines.append(f'[study] {total} training iterations in all, {left} still '
+                 f'to run; {evals} test passes plus the baselines\'.')
+    if unknown:
+        lines.append(f'[study] {unknown} run(s) of unknown length.')
+    if sec_per_iter:
+        lines.append(f'[study] at {sec_per_iter:g} s/iter: '
+                     f'{left * sec_per_iter / 3600:.1f} hours of training '
+                     'left (evaluation not included).')
+    return lines

@@ -1,0 +1,223 @@
+"""Carry out a study: train every run, evaluate it, choose on held-out data.
+
+Every training and evaluation goes through ``tools/train.py`` and
+``tools/test.py`` as a user would run them, on config files the study
+writes into each run's work directory (``train_config.py`` and one
+``eval_<split>.py`` per split), so any run can be repeated by hand. A run
+whose ``train_done.json`` exists is not trained again; one that was
+interrupted is continued with ``--resume``; an evaluation whose result file
+exists is not repeated.
+"""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+from typing import Callable, Dict, List, Optional
+
+from .spec import Run, StudySpec
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def unflatten(options: Dict[str, object]) -> Dict[str, object]:
+    """``{'a.b': 1}`` -> ``{'a': {'b': 1}}``, as ``--cfg-options`` nests."""
+    nested: Dict[str, object] = {}
+    for key, value in options.items():
+        node = nested
+        parts = key.split('.')
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ValueError(f'Option {key!r} nests into a non-dict.')
+        node[parts[-1]] = value
+    return nested
+
+
+def write_config(path: str, base: str, values: Dict[str, object],
+                 comment: str) -> str:
+    """Write an MMEngine config that inherits ``base`` and sets ``values``
+    (top-level names; dicts merge into the base's, lists replace them)."""
+    lines = [f'# {comment}', f'_base_ = [{base!r}]', '']
+    lines += [f'{name} = {value!r}' for name, value in values.items()]
+    with open(path, 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    return path
+
+
+class StudyRunner:
+    """Trains and evaluates the runs of a :class:`StudySpec`.
+
+    Args:
+        spec (StudySpec): The study.
+        work_dir (str): Where every run gets its directory and the report
+            is written.
+        python (str): Interpreter for the tools. Defaults to this one.
+        log (Callable): Progress printer. Defaults to ``print``.
+    """
+
+    def __init__(self,
+                 spec: StudySpec,
+                 work_dir: str,
+                 python: str = sys.executable,
+                 log: Callable[[str], None] = print):
+        self.spec = spec
+        self.work_dir = osp.abspath(work_dir)
+        self.python = python
+        self.log = log
+
+    def run_dir(self, run: Run) -> str:
+        return osp.join(self.work_dir, run.name)
+
+    @staticmethod
+    def is_trained(run_dir: str) -> bool:
+        return osp.isfile(osp.join(run_dir, 'train_done.json'))
+
+    def _tool(self, *args: str, log_file: str) -> None:
+        env = dict(os.environ)
+        env['PYTHONPATH'] = os.pathsep.join(
+            p for p in (ROOT, env.get('PYTHONPATH')) if p)
+        with open(log_file, 'a') as f:
+            proc = subprocess.run([self.python, *args],
+                                  cwd=ROOT,
+                                  env=env,
+                                  stdout=f,
+                                  stderr=subprocess.STDOUT)
+        if proc.returncode != 0:
+            with open(log_file) as f:
+                tail = f.read()[-3000:]
+            raise RuntimeError(
+                f'{" ".join(args[:2])} failed (exit {proc.returncode}); the '
+                f'whole log is {log_file}. Its end:\n{tail}')
+
+    def train(self, run: Run) -> str:
+        """Train ``run`` unless it is done; returns its last checkpoint."""
+        run_dir = self.run_dir(run)
+        os.makedirs(run_dir, exist_ok=True)
+        done = osp.join(run_dir, 'train_done.json')
+        if self.is_trained(run_dir):
+            return json.load(open(done))['checkpoint']
+        cfg = write_config(
+            osp.join(run_dir, 'train_config.py'), run.config,
+            unflatten(run.cfg_options),
+            f'Study run {run.name}: {osp.relpath(run.config, ROOT)} with the '
+            "study's options.")
+        self._tool(
+            'tools/train.py',
+            cfg,
+            '--work-dir',
+            run_dir,
+            '--resume',
+            *self.spec.train_args,
+            log_file=osp.join(run_dir, 'train.log'))
+        with open(osp.join(run_dir, 'last_checkpoint')) as f:
+            checkpoint = f.read().strip()
+        with open(done, 'w') as f:
+            json.dump(dict(checkpoint=checkpoint), f)
+        return checkpoint
+
+    def _metrics_for(self, model: str, method: Optional[str]) -> List[dict]:
+        if method is None:
+            return self.spec.topgap_metrics if model == 'topgap' else \
+                self.spec.twin_metrics
+        metrics = []
+        for m in self.spec.baseline_metrics:
+            metrics.append(dict(m, method=method))
+        return metrics
+
+    def evaluate(self,
+                 run: Run,
+                 checkpoint: str,
+                 method: Optional[str] = None) -> Dict[str, Dict]:
+        """Metrics of ``run`` on the selection split and every test split.
+
+        The CAMIoU threshold is chosen on the selection split (its curve is
+        saved there) and applied unchanged to the test splits. With
+        ``method`` (a baseline CAM method) the run's model is evaluated with
+        that method in place of its own maps.
+
+        Returns:
+            dict: split -> metric name -> value.
+        """
+        run_dir = self.run_dir(run)
+        tag = method or 'model'
+        metrics = self._metrics_for(run.model, method)
+        curve = osp.join(run_dir, f'cam_iou_curve_{tag}.json')
+        split_key = self.spec.split_key.split('.')
+        results = {}
+        for split in [self.spec.selection_split, *self.spec.test_splits]:
+            out = osp.join(run_dir, f'metrics_{tag}_{split}.json')
+            if not osp.isfile(out):
+                evaluator = []
+                for m in metrics:
+                    m = dict(m)
+                    if m['type'] == 'CAMIoU':
+                        if split == self.spec.selection_split:
+                            m['save_curve'] = curve
+                        else:
+                            m['threshold_from'] = curve
+                    evaluator.append(m)
+                split_opt = {'.'.join(['test_dataloader', *split_key]): split}
+                values = dict(unflatten(split_opt), test_evaluator=evaluator)
+                cfg = write_config(
+                    osp.join(run_dir, f'eval_{tag}_{split}.py'),
+                    osp.join(run_dir, 'train_config.py'), values,
+                    f'Evaluation of study run {run.name} ({tag}) on {split}.')
+                self._tool(
+                    'tools/test.py',
+                    cfg,
+                    checkpoint,
+                    '--work-dir',
+                    osp.join(run_dir, 'eval'),
+                    '--out',
+                    out,
+                    '--out-item',
+                    'metrics',
+                    *self.spec.test_args,
+                    log_file=osp.join(run_dir, f'eval_{tag}.log'))
+            with open(out) as f:
+                results[split] = json.load(f)
+        return results
+
+    def execute(self, runs: Optional[List[Run]] = None) -> Dict[str, Dict]:
+        """Train and evaluate every run (and the baselines), with progress.
+
+        Returns:
+            dict: run name -> split -> metrics, plus ``baseline/<method>/
+            <regime>/<pair>`` entries; also written to ``results.json``.
+        """
+        runs = self.spec.runs() if runs is None else runs
+        os.makedirs(self.work_dir, exist_ok=True)
+        results, durations = {}, []
+        todo = [r for r in runs if not self.is_trained(self.run_dir(r))]
+        self.log(f'[study] {len(runs)} runs, {len(runs) - len(todo)} already '
+                 f'trained; work dir {self.work_dir}')
+        for i, run in enumerate(runs, 1):
+            fresh = not self.is_trained(self.run_dir(run))
+            start = time.time()
+            self.log(f'[study] run {i}/{len(runs)}: {run.name}' +
+                     (' (training)' if fresh else ' (trained; evaluating)'))
+            checkpoint = self.train(run)
+            results[run.name] = self.evaluate(run, checkpoint)
+            if fresh:
+                durations.append(time.time() - start)
+                left = sum(1 for r in runs[i:]
+                           if not self.is_trained(self.run_dir(r)))
+                eta = left * sum(durations) / len(durations)
+                self.log(f'[study] done in {durations[-1]:.0f} s; {left} '
+                         f'runs to train, ETA {eta / 60:.1f} min')
+        for regime in self.spec.regimes:
+            for pair in self.spec.pairs:
+                twin = next(
+                    r for r in runs if r.regime == regime and
+                    r.pair == pair['name'] and r.model == 'twin')
+                checkpoint = self.train(twin)
+                for method in self.spec.baselines:
+                    self.log(f'[study] baseline {method} on {regime}/'
+                             f'{pair["name"]}')
+                    results[f'baseline/{method}/{regime}/{pair["name"]}'] = \
+                        self.evaluate(twin, checkpoint, method)
+        with open(osp.join(self.work_dir, 'results.json'), 'w') as f:
+            json.dump(results, f, indent=1)
+        return results

@@ -1,0 +1,287 @@
+"""A study config, checked, and the runs it plans.
+
+A study is an MMEngine config with one dict ``study``; everything else in
+the file is ignored, so a study inherits and overrides like any config::
+
+    study = dict(
+        seeds=[0, 1, 2],
+        pairs=[dict(name='resnet18',
+                    topgap='configs/topgap/resnet18_fashionbg_k16.py',
+                    twin='configs/standard/resnet18_fashionbg.py')],
+        regimes=dict(localisation=dict(cfg_options={...}),
+                     shortcut=dict()),
+        k_grid=[8, 16, 32],            # optional: k chosen on held out data
+        selection_split='val',
+        test_splits=['test_id', 'test_ood'],
+        topgap_metrics=[...], twin_metrics=[...],
+        baselines=['center_gaussian', 'uniform'])
+
+See ``configs/studies/embedded.py`` for every key with its meaning.
+"""
+import copy
+import os.path as osp
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+from mmengine.config import Config
+
+from ..cam import CAM_METHODS
+from ..evaluation import metrics as topgap_metrics
+
+#: Keys of a model config that a Top-GAP config and its twin must share:
+#: the comparison is only about the model.
+SHARED_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader',
+               'train_cfg', 'param_scheduler', 'optim_wrapper',
+               'data_preprocessor', 'randomness')
+#: Fields that may differ within a pair: dataloader settings that change
+#: only the speed, and per-parameter multipliers of the optimiser, which
+#: name parts of one model (the Top-GAP head's learning rate, say).
+EXEMPT = ('persistent_workers', 'num_workers', 'pin_memory',
+          'paramwise_cfg')
+
+DEFAULTS = dict(
+    seeds=[0, 1, 2],
+    regimes=None,
+    k_grid=None,
+    select_k_by='accuracy/top1',
+    selection_split='val',
+    test_splits=['test'],
+    split_key='dataset.split',
+    topgap_metrics=[dict(type='Accuracy', topk=(1, ))],
+    twin_metrics=[dict(type='Accuracy', topk=(1, ))],
+    baselines=[],
+    baseline_metrics=None,
+    cfg_options={},
+    train_args=[],
+    test_args=[],
+    confidence=0.95,
+    paper={},
+)
+
+
+@dataclass
+class Run:
+    """One training of one model under one regime and seed.
+
+    Attributes:
+        regime (str): Regime name.
+        pair (str): Pair name.
+        model (str): ``'topgap'`` or ``'twin'``.
+        seed (int): ``randomness.seed``.
+        config (str): The model config's path.
+        k (int | float | None): ``model.head.k`` of this run, for a k grid.
+        cfg_options (dict): Overrides of the regime, the study and the run.
+    """
+    regime: str
+    pair: str
+    model: str
+    seed: int
+    config: str
+    k: Optional[float] = None
+    cfg_options: Dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """Relative work directory of the run inside the study's."""
+        model = self.model if self.k is None else f'{self.model}_k{self.k:g}'
+        return osp.join(self.regime, self.pair, model, f'seed{self.seed}')
+
+
+class StudySpec:
+    """A checked study.
+
+    Args:
+        study (dict): The ``study`` dict of a study config.
+        root (str): Directory that relative model config paths start from.
+            Defaults to the current directory.
+
+    Raises:
+        KeyError: For unknown keys, naming them and the known ones.
+        ValueError: For a bad value, naming the key and what is allowed.
+    """
+
+    def __init__(self, study: dict, root: str = '.'):
+        study = dict(study)
+        unknown = sorted(set(study) - set(DEFAULTS) - {'pairs'})
+        if unknown:
+            raise KeyError(f'Unknown key(s) {unknown} in `study`; the known '
+                           f'keys are {sorted(set(DEFAULTS) | {"pairs"})}.')
+        if 'pairs' not in study or not study['pairs']:
+            raise ValueError('`study.pairs` must list at least one dict('
+                             'name=..., topgap=CONFIG, twin=CONFIG).')
+        cfg = copy.deepcopy(DEFAULTS)
+        cfg.update(copy.deepcopy(study))
+        self.root = root
+        self.seeds = self._check_seeds(cfg['seeds'])
+        self.regimes = self._check_regimes(cfg['regimes'])
+        self.pairs = self._check_pairs(cfg['pairs'])
+        self.k_grid = self._check_k_grid(cfg['k_grid'])
+        self.select_k_by = cfg['select_k_by']
+        self.selection_split = cfg['selection_split']
+        self.test_splits = list(cfg['test_splits'])
+        if not self.test_splits:
+            raise ValueError('`study.test_splits` must name at least one '
+                             'split to report.')
+        if self.selection_split in self.test_splits:
+            raise ValueError(
+                f'`study.selection_split`={self.selection_split!r} is also '
+                f'in `study.test_splits`={self.test_splits}: k and the CAM '
+                'threshold would be chosen on the data they are reported '
+                'on. Use a held-out split (e.g. "val").')
+        self.split_key = cfg['split_key']
+        self.topgap_metrics = self._check_metrics(cfg['topgap_metrics'],
+                                                  'topgap_metrics')
+        self.twin_metrics = self._check_metrics(cfg['twin_metrics'],
+                                                'twin_metrics')
+        self.baselines = self._check_baselines(cfg['baselines'])
+        self.baseline_metrics = self._check_metrics(
+            cfg['baseline_metrics'] or [
+                m for m in self.twin_metrics if m['type'] == 'CAMIoU'
+            ], 'baseline_metrics')
+        if self.baselines and not any(m['type'] == 'CAMIoU'
+                                      for m in self.baseline_metrics):
+            raise ValueError(
+                '`study.baselines` are CAM methods scored by CAMIoU: add a '
+                "dict(type='CAMIoU', ...) to `study.twin_metrics` or set "
+                '`study.baseline_metrics`.')
+        self.cfg_options = dict(cfg['cfg_options'])
+        self.train_args = list(cfg['train_args'])
+        self.test_args = list(cfg['test_args'])
+        self.confidence = float(cfg['confidence'])
+        self.paper = dict(cfg['paper'])
+
+    @classmethod
+    def fromfile(cls, path: str, root: str = '.') -> 'StudySpec':
+        """Read the ``study`` dict of a study config file."""
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'Study config {path!r} does not exist.')
+        cfg = Config.fromfile(path)
+        if 'study' not in cfg:
+            raise KeyError(f'{path} has no `study` dict; see '
+                           'configs/studies/embedded.py for the format.')
+        return cls(cfg.to_dict()['study'], root)
+
+    @staticmethod
+    def _check_seeds(seeds) -> List[int]:
+        if (not isinstance(seeds, (list, tuple)) or not seeds
+                or not all(isinstance(s, int) for s in seeds)
+                or len(set(seeds)) != len(seeds)):
+            raise ValueError('`study.seeds` must be a non-empty list of '
+                             f'distinct ints, got {seeds!r}.')
+        return list(seeds)
+
+    @staticmethod
+    def _check_regimes(regimes) -> Dict[str, dict]:
+        if regimes is None:
+            return {'default': {}}
+        if not isinstance(regimes, dict) or not regimes:
+            raise ValueError('`study.regimes` must map names to dict('
+                             f'cfg_options=...), got {regimes!r}.')
+        checked = {}
+        for name, regime in regimes.items():
+            extra = set(regime) - {'cfg_options', 'description'}
+            if extra:
+                raise KeyError(f'Unknown key(s) {sorted(extra)} in '
+                               f'`study.regimes.{name}`; allowed: '
+                               "'cfg_options', 'description'.")
+            checked[name] = dict(regime.get('cfg_options', {}))
+        return checked
+
+    def _check_pairs(self, pairs) -> List[dict]:
+        names = set()
+        checked = []
+        for i, pair in enumerate(pairs):
+            missing = {'name', 'topgap', 'twin'} - set(pair)
+            if missing:
+                raise ValueError(f'`study.pairs[{i}]` lacks {sorted(missing)}'
+                                 '; each pair is dict(name=..., topgap='
+                                 'CONFIG, twin=CONFIG).')
+            if pair['name'] in names:
+                raise ValueError(f'Two pairs are named {pair["name"]!r}.')
+            names.add(pair['name'])
+            paths = {}
+            for model in ('topgap', 'twin'):
+                path = pair[model]
+                full = path if osp.isabs(path) else osp.join(self.root, path)
+                if not osp.isfile(full):
+                    raise FileNotFoundError(
+                        f'`study.pairs[{i}].{model}`: config {path!r} does '
+                        'not exist.')
+                paths[model] = full
+            self._check_twin(pair['name'], paths['topgap'], paths['twin'])
+            checked.append(dict(name=pair['name'], **paths))
+        return checked
+
+    @staticmethod
+    def _check_twin(name: str, topgap: str, twin: str) -> None:
+        """A twin must differ from its Top-GAP model in the model only."""
+        a, b = Config.fromfile(topgap), Config.fromfile(twin)
+        for key in SHARED_KEYS:
+            va, vb = a.get(key), b.get(key)
+            if isinstance(va, dict) and isinstance(vb, dict):
+                va = {k: v for k, v in va.items() if k not in EXEMPT}
+                vb = {k: v for k, v in vb.items() if k not in EXEMPT}
+            if va != vb:
+                raise ValueError(
+                    f'Pair {name!r}: `{key}` differs between the Top-GAP '
+                    f'config {topgap} and its twin {twin}; a twin must share '
+                    'data, schedule and preprocessing and differ in the model '
+                    f'only.\n  topgap: {va}\n  twin:   {vb}')
+
+    @staticmethod
+    def _check_k_grid(grid) -> Optional[list]:
+        if grid is None:
+            return None
+        if (not isinstance(grid, (list, tuple)) or not grid
+                or not all(isinstance(k, (int, float)) and k > 0
+                           for k in grid)):
+            raise ValueError('`study.k_grid` must be None or a non-empty '
+                             f'list of positive k, got {grid!r}.')
+        return list(grid)
+
+    @staticmethod
+    def _check_metrics(metrics, key: str) -> List[dict]:
+        from mmpretrain.registry import METRICS
+        checked = []
+        for m in metrics:
+            if not isinstance(m, dict) or 'type' not in m:
+                raise ValueError(f'`study.{key}` must list metric dicts with '
+                                 f'a `type`, got {m!r}.')
+            if METRICS.get(m['type']) is None:
+                ours = sorted(topgap_metrics.__all__)
+                raise KeyError(
+                    f'`study.{key}`: unknown metric type {m["type"]!r}; use '
+                    "an MMPretrain metric (e.g. 'Accuracy') or one of "
+                    f'{ours}.')
+            checked.append(dict(m))
+        return checked
+
+    @staticmethod
+    def _check_baselines(baselines) -> List[str]:
+        for b in baselines:
+            if b not in CAM_METHODS:
+                raise ValueError(f'`study.baselines`: unknown CAM method '
+                                 f'{b!r}; one of {sorted(CAM_METHODS)}.')
+        return list(baselines)
+
+    def runs(self) -> List[Run]:
+        """Every training the study needs, in the order it runs them."""
+        planned = []
+        for regime, regime_opts in self.regimes.items():
+            for pair in self.pairs:
+                for seed in self.seeds:
+                    ks = self.k_grid or [None]
+                    for k in ks:
+                        opts = dict(self.cfg_options, **regime_opts)
+                        opts['randomness.seed'] = seed
+                        if k is not None:
+                            opts['model.head.k'] = k
+                        planned.append(
+                            Run(regime, pair['name'], 'topgap', seed,
+                                pair['topgap'], k, opts))
+                    opts = dict(self.cfg_options, **regime_opts)
+                    opts['randomness.seed'] = seed
+                    planned.append(
+                        Run(regime, pair['name'], 'twin', seed, pair['twin'],
+                            None, opts))
+        return planned
