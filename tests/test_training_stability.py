@@ -255,3 +255,23 @@ def test_epoch_curves_average_iterations_and_continue_a_resumed_run(tmp_path):
     assert out.stat().st_size > 0
     with pytest.raises(FileNotFoundError, match='scalars.json'):
         read_epoch_curves(str(tmp_path / 'nothing'))
+
+
+def test_demo_config_trains_the_cam_convolution_at_a_tenth_of_the_lr():
+    from mmengine.config import Config
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import init_default_scope
+
+    init_default_scope('mmpretrain')
+    cfg = Config.fromfile('configs/topgap/resnet18_fashionbg_k16.py')
+    model = MODELS.build(cfg.model)
+    optim = build_optim_wrapper(model, cfg.optim_wrapper).optimizer
+    base = cfg.optim_wrapper.optimizer.lr
+    cam_params = {id(p) for p in model.head.conv_cam.parameters()}
+    lrs = {
+        id(p): group['lr']
+        for group in optim.param_groups for p in group['params']
+    }
+    assert [lrs[i] for i in cam_params] == pytest.approx([0.1 * base] * 2)
+    others = {lr for i, lr in lrs.items() if i not in cam_params}
+    assert others == {base}

@@ -5,9 +5,12 @@ import os.path as osp
 from collections import defaultdict
 from typing import Dict, List, Sequence, Tuple
 
-#: Curves drawn by :func:`plot_training_curves`: (key, axis label).
-CURVES = (('accuracy/top1', 'val top-1 (%)'), ('loss_cls', 'loss_cls'),
-          ('loss_l1', 'loss_l1 (weighted)'))
+#: Curves drawn by :func:`plot_training_curves`: (keys, axis label); the
+#: first key a run logged is drawn (a standard model's classification loss
+#: is its whole ``loss``).
+CURVES = ((('accuracy/top1', ), 'val top-1 (%)'),
+          (('loss_cls', 'loss'), 'classification loss'),
+          (('loss_l1', ), 'loss_l1 (weighted)'))
 
 
 def read_epoch_curves(work_dir: str) -> Dict[str, Dict[int, float]]:
@@ -90,8 +93,9 @@ def plot_training_curves(runs: Sequence[Tuple[str, str]],
     drawn = set()
     for label, work_dir in runs:
         curves = read_epoch_curves(work_dir)
-        for ax, (key, name) in zip(axes, CURVES):
-            if key not in curves:
+        for ax, (keys, name) in zip(axes, CURVES):
+            key = next((k for k in keys if k in curves), None)
+            if key is None:
                 continue
             epochs, values = zip(*curves[key].items())
             ax.plot(
@@ -100,8 +104,8 @@ def plot_training_curves(runs: Sequence[Tuple[str, str]],
                 marker='.',
                 color=colours[label],
                 alpha=0.8,
-                label=None if (label, key) in drawn else label)
-            drawn.add((label, key))
+                label=None if (label, name) in drawn else label)
+            drawn.add((label, name))
             ax.set_xlabel('epoch')
             ax.set_ylabel(name)
             ax.grid(True, alpha=0.3)
