@@ -27,7 +27,9 @@ def test_evaluation_config_builds_every_metric(path):
     assert dict(type='AttachModelHook') in cfg.custom_hooks
 
 
-def test_runtime_base_adds_attach_model_hook_once():
+def test_runtime_base_adds_attach_model_and_collapse_hooks_once():
     cfg = Config.fromfile(
         osp.join(ROOT, 'configs/topgap/resnet18_fashionbg_k16.py'))
-    assert [h['type'] for h in cfg.custom_hooks] == ['AttachModelHook']
+    assert [h['type'] for h in cfg.custom_hooks] == [
+        'AttachModelHook', 'CAMCollapseHook'
+    ]

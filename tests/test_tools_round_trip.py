@@ -1,5 +1,4 @@
 """train -> checkpoint -> test -> resume through the real command-line tools."""
-import glob
 import json
 import os.path as osp
 
@@ -59,7 +58,7 @@ def test_test_tool_reproduces_in_process_accuracy(trained, tmp_path):
     reported = json.load(open(out))['accuracy/top1']
 
     cfg = Config.fromfile(CONFIG)
-    cfg.merge_from_dict(dict(x.split('=') for x in SMALL[:1]))
+    cfg.model.head.k = 8  # as SMALL sets it for the tools
     model = MODELS.build(cfg.model)
     load_checkpoint(model, osp.join(trained, 'epoch_1.pth'))
     model.eval()
@@ -116,13 +115,6 @@ def test_resume_continues_where_training_stopped(trained):
     assert first['meta']['iter'] == 3 and second['meta']['iter'] == 6
     assert not torch.equal(first['state_dict']['head.conv_cam.weight'],
                            second['state_dict']['head.conv_cam.weight'])
-    # The config's L1 warm-up (2 epochs = 6 iterations) goes on where it
-    # stopped: the resumed iterations 4 to 6 use weights 3/6 to 5/6.
-    logs = sorted(glob.glob(osp.join(trained, '*', 'vis_data',
-                                     'scalars.json')))
-    resumed = [json.loads(line) for line in open(logs[-1])]
-    weights = {r['iter']: r['l1_weight'] for r in resumed if 'l1_weight' in r}
-    assert weights == pytest.approx({4: 0.5, 5: 4 / 6, 6: 5 / 6})
 
 
 def test_history_buffer_round_trips_through_safe_loader(tmp_path):

@@ -59,6 +59,32 @@ DEFAULTS = dict(
 )
 
 
+def check_twin(topgap: str, twin: str, name: str = '') -> None:
+    """Check that a twin differs from its Top-GAP config in the model only.
+
+    Args:
+        topgap (str): The Top-GAP config's path.
+        twin (str): The standard twin's path.
+        name (str): The pair's name, for the message.
+
+    Raises:
+        ValueError: Naming the first of :data:`SHARED_KEYS` that differs
+            (fields in :data:`EXEMPT` aside), with both values.
+    """
+    a, b = Config.fromfile(topgap), Config.fromfile(twin)
+    for key in SHARED_KEYS:
+        va, vb = a.get(key), b.get(key)
+        if isinstance(va, dict) and isinstance(vb, dict):
+            va = {k: v for k, v in va.items() if k not in EXEMPT}
+            vb = {k: v for k, v in vb.items() if k not in EXEMPT}
+        if va != vb:
+            raise ValueError(
+                f'Pair {name!r}: `{key}` differs between the Top-GAP config '
+                f'{topgap} and its twin {twin}; a twin must share data, '
+                'schedule and preprocessing and differ in the model only.'
+                f'\n  topgap: {va}\n  twin:   {vb}')
+
+
 @dataclass
 class Run:
     """One training of one model under one regime and seed.
@@ -208,25 +234,9 @@ class StudySpec:
                         f'`study.pairs[{i}].{model}`: config {path!r} does '
                         'not exist.')
                 paths[model] = full
-            self._check_twin(pair['name'], paths['topgap'], paths['twin'])
+            check_twin(paths['topgap'], paths['twin'], pair['name'])
             checked.append(dict(name=pair['name'], **paths))
         return checked
-
-    @staticmethod
-    def _check_twin(name: str, topgap: str, twin: str) -> None:
-        """A twin must differ from its Top-GAP model in the model only."""
-        a, b = Config.fromfile(topgap), Config.fromfile(twin)
-        for key in SHARED_KEYS:
-            va, vb = a.get(key), b.get(key)
-            if isinstance(va, dict) and isinstance(vb, dict):
-                va = {k: v for k, v in va.items() if k not in EXEMPT}
-                vb = {k: v for k, v in vb.items() if k not in EXEMPT}
-            if va != vb:
-                raise ValueError(
-                    f'Pair {name!r}: `{key}` differs between the Top-GAP '
-                    f'config {topgap} and its twin {twin}; a twin must share '
-                    'data, schedule and preprocessing and differ in the model '
-                    f'only.\n  topgap: {va}\n  twin:   {vb}')
 
     @staticmethod
     def _check_k_grid(grid) -> Optional[list]:
