@@ -83,11 +83,13 @@ def main():
         labels = torch.cat([s.gt_label for s in data['data_samples']])
         loss_cls = F.cross_entropy(model.head.pool(cam), labels)
         loss_l1 = model.head.l1_loss_module(cam)
-        head, neck = model.head.conv_cam.weight, model.neck.convs[0].conv.weight
+        head = model.head.conv_cam.weight
+        neck = model.neck.convs[0].conv.weight
         h_ce, h_l1 = grad_norm(loss_cls, head), grad_norm(loss_l1, head)
         n_ce, n_l1 = grad_norm(loss_cls, neck), grad_norm(loss_l1, neck)
         print(f'{seed:>4}  {cam.abs().mean():9.3f}  {loss_cls:8.3f}  '
-              f'{loss_l1:7.3f}  {h_ce:8.3f} / {h_l1:6.3f} ({h_l1 / h_ce:4.2f}x)'
+              f'{loss_l1:7.3f}  {h_ce:8.3f} / {h_l1:6.3f} '
+              f'({h_l1 / h_ce:4.2f}x)'
               f'  {n_ce:8.4f} / {n_l1:6.4f}    {topgap_sq:7.1f} / '
               f'{twin_sq:5.1f} ({topgap_sq / twin_sq:4.1f}x)')
     print(f'chance: ln {model.head.num_classes} = '

@@ -24,6 +24,18 @@ def topgap_model(num_classes=4, loss_weight=1.0):
                 l1_loss=dict(type='CAML1Loss', loss_weight=loss_weight))))
 
 
+def standard_model(num_classes=4):
+    return MODELS.build(
+        dict(
+            type='ImageClassifier',
+            backbone=dict(type='ResNet', depth=18),
+            neck=dict(type='GlobalAveragePooling'),
+            head=dict(
+                type='LinearClsHead',
+                num_classes=num_classes,
+                in_channels=512)))
+
+
 class Recorder(logging.Handler):
 
     def __init__(self):
@@ -128,12 +140,7 @@ def test_warmup_rejects_bad_arguments(kwargs, match):
 
 
 def test_warmup_names_a_missing_module():
-    model = MODELS.build(
-        dict(
-            type='ImageClassifier',
-            backbone=dict(type='ResNet', depth=18),
-            neck=dict(type='GlobalAveragePooling'),
-            head=dict(type='LinearClsHead', num_classes=3, in_channels=512)))
+    model = standard_model(num_classes=3)
     hook = HOOKS.build(dict(type='LossWeightWarmupHook', warmup_iters=4))
     runner, _ = fake_runner(model)
     with pytest.raises(AttributeError, match='head.l1_loss_module'):
@@ -202,12 +209,7 @@ def test_collapse_reads_the_unweighted_cam_through_the_warmup():
 
 
 def test_collapse_hook_ignores_models_without_an_l1_term():
-    model = MODELS.build(
-        dict(
-            type='ImageClassifier',
-            backbone=dict(type='ResNet', depth=18),
-            neck=dict(type='GlobalAveragePooling'),
-            head=dict(type='LinearClsHead', num_classes=4, in_channels=512)))
+    model = standard_model()
     hook = collapse_hook()
     runner, recorder = fake_runner(model)
     hook.before_train(runner)

@@ -7,7 +7,8 @@ a colour. A resumed run's logs are read in order.
 Usage::
 
     python tools/analysis_tools/plot_training_curves.py \
-        --run 'Top-GAP' work_dirs/topgap_seed0 --run 'Top-GAP' work_dirs/topgap_seed1 \
+        --run Top-GAP work_dirs/topgap_seed0 \
+        --run Top-GAP work_dirs/topgap_seed1 \
         --run twin work_dirs/standard_seed0 --out curves.png
 """
 import argparse

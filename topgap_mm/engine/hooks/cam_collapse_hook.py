@@ -116,8 +116,8 @@ class CAMCollapseHook(Hook):
                 f'`loss_cls` has stayed at chance (ln '
                 f'{round(math.exp(self._chance))} = {self._chance:.3f}, mean '
                 f'{loss_cls:.3f}) while the mean |CAM| is {mean_abs_cam:.4f} '
-                f'(< {self.cam_threshold}). The L1 term has likely crushed the '
-                'map before the classifier learned, often after the head took '
+                f'(< {self.cam_threshold}). The L1 term has likely crushed '
+                'the map before the classifier learned, often after the head took '
                 'too large steps. Lower the learning rate of the head: '
                 "optim_wrapper.paramwise_cfg.custom_keys={'head.conv_cam': "
                 "dict(lr_mult=0.1)}, as configs/topgap/"
