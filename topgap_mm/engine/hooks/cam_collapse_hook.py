@@ -117,8 +117,8 @@ class CAMCollapseHook(Hook):
                 f'{round(math.exp(self._chance))} = {self._chance:.3f}, mean '
                 f'{loss_cls:.3f}) while the mean |CAM| is {mean_abs_cam:.4f} '
                 f'(< {self.cam_threshold}). The L1 term has likely crushed '
-                'the map before the classifier learned, often after the head took '
-                'too large steps. Lower the learning rate of the head: '
+                'the map before the classifier learned, often after the head '
+                'took too large steps. Lower the learning rate of the head: '
                 "optim_wrapper.paramwise_cfg.custom_keys={'head.conv_cam': "
                 "dict(lr_mult=0.1)}, as configs/topgap/"
                 'resnet18_fashionbg_k16.py does; or warm the L1 weight up '
