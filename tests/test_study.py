@@ -183,6 +183,13 @@ def test_rerun_study_trains_nothing_again(tiny_study):
     dry = run_tool('tools/study.py', str(study), '--work-dir', str(out),
                    '--dry-run')
     assert dry.stdout.count(' trained ') == 4
+    # A moved study reads its own checkpoints, not those at the old place.
+    report = json.load(open(out / 'report.json'))
+    moved = out.parent / 'moved'
+    out.rename(moved)
+    proc = run_tool('tools/study.py', str(study), '--work-dir', str(moved))
+    assert '4 already trained' in proc.stdout
+    assert json.load(open(moved / 'report.json')) == report
 
 
 def test_runner_names_a_failing_tool_and_its_log(tmp_path):

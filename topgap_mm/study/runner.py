@@ -97,7 +97,14 @@ class StudyRunner:
         os.makedirs(run_dir, exist_ok=True)
         done = osp.join(run_dir, 'train_done.json')
         if self.is_trained(run_dir):
-            return json.load(open(done))['checkpoint']
+            # Stored relative to the run, so a moved study still reads each
+            # run's own checkpoint, never one at the old place.
+            checkpoint = osp.join(run_dir, json.load(open(done))['checkpoint'])
+            if not osp.isfile(checkpoint):
+                raise FileNotFoundError(
+                    f'{done} names {checkpoint}, which does not exist; '
+                    f'delete {done} to train the run again.')
+            return checkpoint
         cfg = write_config(
             osp.join(run_dir, 'train_config.py'), run.config,
             unflatten(run.cfg_options),
@@ -112,9 +119,9 @@ class StudyRunner:
             *self.spec.train_args,
             log_file=osp.join(run_dir, 'train.log'))
         with open(osp.join(run_dir, 'last_checkpoint')) as f:
-            checkpoint = f.read().strip()
+            checkpoint = osp.join(run_dir, osp.basename(f.read().strip()))
         with open(done, 'w') as f:
-            json.dump(dict(checkpoint=checkpoint), f)
+            json.dump(dict(checkpoint=osp.basename(checkpoint)), f)
         return checkpoint
 
     def _metrics_for(self, model: str, method: Optional[str]) -> List[dict]:
