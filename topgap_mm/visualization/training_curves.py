@@ -109,7 +109,14 @@ def plot_training_curves(runs: Sequence[Tuple[str, str]],
             ax.set_xlabel('epoch')
             ax.set_ylabel(name)
             ax.grid(True, alpha=0.3)
-    axes[0].legend(fontsize=8)
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        names,
+        loc='upper center',
+        bbox_to_anchor=(0.5, -0.03),
+        ncol=min(3, len(names)),
+        fontsize=8)
     if title:
         fig.suptitle(title)
     fig.savefig(out_file, dpi=120, bbox_inches='tight')
