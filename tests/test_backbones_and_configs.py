@@ -264,7 +264,7 @@ def test_cub_configs_use_imagenet_pretrained_backbones(path):
     assert init.type == 'Pretrained' and init.prefix == 'backbone'
     assert init.checkpoint.startswith(
         'https://download.openmmlab.com/mmclassification/')
-    assert cfg.train_dataloader.dataset.type == 'CUB'
+    assert cfg.train_dataloader.dataset.type == 'CUBWithMasks'
     assert cfg.train_dataloader.batch_size == 32
 
 

@@ -249,11 +249,13 @@ def test_cub_reads_official_layout_with_masks(data):
     assert agreement(out['img'], mask) == 1.0
 
 
-def test_cub_is_mmpretrain_cub_in_configs(data):
-    assert DATASETS.get('CUB') is CUBWithMasks
+def test_configs_use_cub_with_masks_and_cub_stays_mmpretrains(data):
+    from mmpretrain.datasets import CUB
+    assert DATASETS.get('CUB') is CUB
+    assert DATASETS.get('CUBWithMasks') is CUBWithMasks
     cfg = Config.fromfile(
         osp.join(ROOT, 'configs/topgap/resnet18_cub_k256.py'))
-    assert cfg.train_dataloader.dataset.type == 'CUB'
+    assert cfg.train_dataloader.dataset.type == 'CUBWithMasks'
 
 
 def test_cub_without_segmentations(tmp_path, monkeypatch):
@@ -314,7 +316,7 @@ def test_pets_trimaps(data):
     train = OxfordIIITPetWithMasks(data['pets'], split='trainval')
     test = OxfordIIITPetWithMasks(data['pets'], split='test')
     assert (len(train), len(test)) == (9, 3)
-    assert DATASETS.get('OxfordIIITPet') is OxfordIIITPetWithMasks
+    assert DATASETS.get('OxfordIIITPetWithMasks') is OxfordIIITPetWithMasks
     assert train.CLASSES[:2] == ('Abyssinian', 'american_bulldog')
     out = OxfordIIITPetWithMasks(
         data['pets'],
@@ -550,7 +552,7 @@ def test_stratified_folds_keep_class_shares(data):
     assert stratified_fold_indices(labels, 3, 0) == folds
     assert stratified_fold_indices(labels, 3, 1) != folds
     # On a class-sorted list MMPretrain's contiguous folds miss classes.
-    pets = dict(type='OxfordIIITPet', data_root=data['pets'])
+    pets = dict(type='OxfordIIITPetWithMasks', data_root=data['pets'])
     plain = KFoldDataset(pets, fold=0, num_splits=3, test_mode=True)
     assert set(plain.get_gt_labels()) == {0}
     _check_stratified(pets, [3, 3, 3], num_splits=3)

@@ -29,10 +29,9 @@ def cub_mask_path(seg_root: str, img_rel_path: str) -> str:
     return osp.join(seg_root, osp.splitext(img_rel_path)[0] + '.png')
 
 
-# Registered under MMPretrain's own name, so that every `type='CUB'` config
-# gets masks when the segmentations are on disk; without them it reads the
-# same samples as MMPretrain's class.
-@DATASETS.register_module(name='CUB', force=True)
+# A name of its own: importing topgap_mm adds to MMPretrain's registry and
+# replaces nothing, so `type='CUB'` stays MMPretrain's class everywhere.
+@DATASETS.register_module()
 class CUBWithMasks(CUB):
     """CUB-200-2011, with object masks when ``segmentations.tgz`` is unpacked.
 

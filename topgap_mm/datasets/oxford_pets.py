@@ -13,9 +13,9 @@ PET_ANNOTATIONS = ('"annotations.tar.gz" of Oxford-IIIT Pet (unpacked to '
                    '`annotations/`)')
 
 
-# Registered under MMPretrain's own name, as `CUB` is: `type='OxfordIIITPet'`
-# reads the same samples and adds the trimaps.
-@DATASETS.register_module(name='OxfordIIITPet', force=True)
+# A name of its own, as `CUBWithMasks`: `type='OxfordIIITPet'` stays
+# MMPretrain's class; this one reads the same samples and adds the trimaps.
+@DATASETS.register_module()
 class OxfordIIITPetWithMasks(OxfordIIITPet):
     """Oxford-IIIT Pet (37 breeds), with the trimaps as object masks.
 

@@ -5,14 +5,14 @@
 #
 # The recipe is MMPretrain's CUB recipe (`cub_bs8_448.py`: square resize,
 # random crop, flip) scaled from 600/448 to 256/224. With `segmentations/`
-# unpacked in `data_root` (segmentations.tgz), `type='CUB'` (topgap_mm's
-# extension of MMPretrain's class) gives every image its mask:
+# unpacked in `data_root` (segmentations.tgz), `type='CUBWithMasks'`
+# (topgap_mm's extension of MMPretrain's `CUB`) gives every image its mask:
 # `LoadObjectMask` reads it, `MaskedResize`, `MaskedRandomCrop` and mmcv's
 # `RandomFlip` and `CenterCrop` move it with the image (mmcv's `Resize`
 # would shift it by half a pixel), and `PackMaskedInputs` packs it as
 # `gt_object_mask` for the mask metrics. Without the segmentations the
 # dataset warns, the pipelines skip the mask and training is unchanged.
-dataset_type = 'CUB'
+dataset_type = 'CUBWithMasks'
 data_root = 'data/CUB_200_2011'
 
 data_preprocessor = dict(

@@ -6,7 +6,7 @@
 # names no augmentation; this is MMPretrain's ImageNet recipe (random
 # resized crop and flip; short side 256 and centre crop), in the
 # mask-aware versions so that the trimap follows the image.
-dataset_type = 'OxfordIIITPet'
+dataset_type = 'OxfordIIITPetWithMasks'
 data_root = 'data/Oxford-IIIT_Pets'
 
 data_preprocessor = dict(
