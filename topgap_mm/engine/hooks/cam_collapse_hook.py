@@ -72,9 +72,10 @@ class CAMCollapseHook(Hook):
         model = runner.model
         if is_model_wrapper(model):
             model = model.module
-        obj = model
-        for name in self.module.split('.'):
-            obj = getattr(obj, name, None)
+        try:
+            obj = model.get_submodule(self.module)
+        except AttributeError:
+            obj = None
         num_classes = getattr(getattr(model, 'head', None), 'num_classes',
                               None)
         if obj is None or not hasattr(obj, 'loss_weight') or not num_classes:

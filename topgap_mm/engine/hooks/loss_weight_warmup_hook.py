@@ -74,15 +74,13 @@ class LossWeightWarmupHook(Hook):
         model = runner.model
         if is_model_wrapper(model):
             model = model.module
-        obj = model
-        for name in self.module.split('.'):
-            if not hasattr(obj, name):
-                raise AttributeError(
-                    f'LossWeightWarmupHook: the model has no `{self.module}` '
-                    f'(no attribute {name!r} in {type(obj).__name__}); set '
-                    '`module` to the dotted path of a loss with a '
-                    '`loss_weight`, e.g. "head.l1_loss_module".')
-            obj = getattr(obj, name)
+        try:
+            obj = model.get_submodule(self.module)
+        except AttributeError as error:
+            raise AttributeError(
+                f'LossWeightWarmupHook: the model has no `{self.module}` '
+                f'({error}); set `module` to the dotted path of a loss with a '
+                '`loss_weight`, e.g. "head.l1_loss_module".') from None
         if not hasattr(obj, 'loss_weight'):
             raise AttributeError(
                 f'LossWeightWarmupHook: `{self.module}` '
