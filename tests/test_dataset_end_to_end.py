@@ -9,6 +9,8 @@ tiny official-layout ones of ``test_public_datasets`` (3 classes).
 import json
 import os.path as osp
 
+import pytest
+
 from test_public_datasets import write_cub, write_pets
 from tool_runner import run_tool
 
@@ -89,10 +91,28 @@ def check_metrics(out):
 
 def test_cub_train_and_interpretability_eval(tmp_path):
     config = 'configs/topgap/resnet18_cub_k256.py'
-    root = write_cub(str(tmp_path / 'CUB_200_2011'), per_class=2)
+    root = write_cub(str(tmp_path / 'CUB_200_2011'), per_class=4)
     ckpt = train(tmp_path, config, root)
     _, out = evaluate(tmp_path, config, ckpt, root, 'cub')
     check_metrics(out)
+
+    # The README's recipe: the CAM-IoU threshold from the held-out `val`
+    # (carved from CUB's training split), then applied to the test split.
+    curve = str(tmp_path / 'cam_iou_val.json')
+    proc = run_tool('tools/test.py', eval_config(tmp_path, config), ckpt,
+                    '--work-dir', str(tmp_path / 'val'), '--on-val',
+                    '--cfg-options', f'test_evaluator.1.save_curve={curve}',
+                    *data_options(root))
+    assert "split 'val' is 3 of the 6 samples" in proc.stdout
+    best = json.load(open(curve))['best_threshold']
+    proc = run_tool('tools/test.py', eval_config(tmp_path, config), ckpt,
+                    '--work-dir', str(tmp_path / 'test'), '--out',
+                    str(tmp_path / 'held_out.json'), '--out-item',
+                    'metrics', '--cfg-options',
+                    f'test_evaluator.1.threshold_from={curve}',
+                    *data_options(root))
+    assert json.load(open(tmp_path / 'held_out.json'))[
+        'cam/best_val_thr'] == pytest.approx(best)
 
     # Without `segmentations/` (segmentations.tgz not unpacked) the mask
     # metrics stop with a message that names the missing field.

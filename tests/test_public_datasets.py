@@ -228,7 +228,8 @@ def packed_mask(sample):
 
 
 def test_cub_reads_official_layout_with_masks(data):
-    train = CUBWithMasks(data['cub'], split='train')
+    # The official training split whole (no held-out `val`).
+    train = CUBWithMasks(data['cub'], split='train', val_fraction=None)
     test = CUBWithMasks(data['cub'], split='test')
     assert len(train) == len(test) == 6
     assert train.CLASSES == ('Black_footed_Albatross', 'Laysan_Albatross',
@@ -313,7 +314,7 @@ def test_cub_errors(tmp_path, data):
 
 
 def test_pets_trimaps(data):
-    train = OxfordIIITPetWithMasks(data['pets'], split='trainval')
+    train = OxfordIIITPetWithMasks(data['pets'], split='trainval', val_fraction=None)
     test = OxfordIIITPetWithMasks(data['pets'], split='test')
     assert (len(train), len(test)) == (9, 3)
     assert DATASETS.get('OxfordIIITPetWithMasks') is OxfordIIITPetWithMasks
@@ -407,7 +408,8 @@ def test_group_accuracy():
 def test_coco_converter_and_dataset(data):
     assert data['coco_written'] == dict(
         train2017=6, val2017=6, classes=2)
-    train = COCOSingleObject(data['coco'], split='train2017')
+    train = COCOSingleObject(data['coco'], split='train2017',
+                             val_fraction=None)
     assert train.CLASSES == ('person', 'dog')
     assert list(train.get_gt_labels()) == [0, 0, 0, 1, 1, 1]
     masks = [
@@ -552,7 +554,8 @@ def test_stratified_folds_keep_class_shares(data):
     assert stratified_fold_indices(labels, 3, 0) == folds
     assert stratified_fold_indices(labels, 3, 1) != folds
     # On a class-sorted list MMPretrain's contiguous folds miss classes.
-    pets = dict(type='OxfordIIITPetWithMasks', data_root=data['pets'])
+    pets = dict(type='OxfordIIITPetWithMasks', data_root=data['pets'],
+                val_fraction=None)
     plain = KFoldDataset(pets, fold=0, num_splits=3, test_mode=True)
     assert set(plain.get_gt_labels()) == {0}
     _check_stratified(pets, [3, 3, 3], num_splits=3)

@@ -76,6 +76,28 @@ def test_selection_reads_only_the_selection_split():
         select_on_split(results, 'val', 'cam/pxap')
 
 
+def test_selection_without_a_k_grid_takes_the_only_candidate():
+    # Without a k grid the candidate is None, which must not read as
+    # "nothing chosen".
+    results = {None: dict(val={'accuracy/top1': 50.0})}
+    assert select_on_split(results, 'val', 'accuracy/top1') is None
+
+
+def test_twin_evaluator_scores_the_baselines_under_their_own_keys():
+    s = spec(seeds=[0], baselines=['uniform', 'center_gaussian'],
+             twin_metrics=[dict(type='Accuracy', topk=(1, )),
+                           dict(type='CAMIoU', method='auto')])
+    runner = StudyRunner(s, '/nonexistent', log=lambda _: None)
+    twin = next(r for r in s.runs() if r.model == 'twin')
+    metrics = runner.metrics_for(twin)
+    assert [m.get('prefix') for m in metrics] == [
+        None, None, 'baseline/uniform/cam', 'baseline/center_gaussian/cam'
+    ]
+    assert metrics[2]['method'] == 'uniform'
+    topgap = next(r for r in s.runs() if r.model == 'topgap')
+    assert all('prefix' not in m for m in runner.metrics_for(topgap))
+
+
 def fake_results(s, poison_test=False):
     """Hand-made run results: k=8 wins on val; test numbers by seed."""
     results = {}
@@ -160,15 +182,22 @@ def test_tiny_study_end_to_end_writes_report(tiny_study):
     # The uniform map marks the whole image at threshold 0: its IoU is the
     # objects' share of the test images, the same for any model.
     iou = rows['cam/iou@best_val_thr']
-    assert 0 < iou['baselines']['uniform'] < 50
+    assert 0 < iou['baselines']['uniform']['mean'] < 50
+    # It looks at no image, so every twin seed gives the same number.
+    assert iou['baselines']['uniform']['std'] == 0
+    assert iou['baselines']['uniform']['n'] == 2
     assert (out / 'report.md').read_text().count('| acc. ') == 1
     # Each run kept the configs it was trained and evaluated with.
     run_dir = out / 'localisation' / 'r18' / 'topgap_k4' / 'seed1'
     assert 'randomness' in (run_dir / 'train_config.py').read_text()
     threshold = json.load(open(run_dir / 'cam_iou_curve_model.json'))
     assert 'best_threshold' in threshold
-    assert "threshold_from" in (run_dir /
-                                'eval_model_test_id.py').read_text()
+    assert "threshold_from" in (run_dir / 'eval_test_id.py').read_text()
+    # The selection split ran the metrics the choices need, nothing else.
+    twin_dir = out / 'localisation' / 'r18' / 'twin' / 'seed0'
+    assert (twin_dir / 'cam_iou_curve_baseline_uniform_cam.json').is_file()
+    val_keys = json.load(open(twin_dir / 'metrics_val.json'))
+    assert 'baseline/uniform/cam/pxap' in val_keys
 
 
 def test_rerun_study_trains_nothing_again(tiny_study):

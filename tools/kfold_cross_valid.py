@@ -36,6 +36,12 @@ from typing import Dict, List, Optional
 import numpy as np
 from mmengine.config import Config
 
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from topgap_mm.datasets.held_out import is_held_out_dataset  # noqa: E402
+
 TRAIN_SCRIPT = osp.join(osp.dirname(osp.abspath(__file__)), 'train.py')
 SUMMARY_FILE = 'kfold_summary.json'
 
@@ -129,6 +135,10 @@ def fold_config(cfg: Config, fold: int, num_splits: int, seed: int,
             seed=seed,
             test_mode=test_mode)
 
+    if is_held_out_dataset(dataset):
+        # The folds are the held-out data: k-fold splits the whole official
+        # training split, not what remains of it after a `val` is carved.
+        dataset['val_fraction'] = None
     cfg.train_dataloader.dataset = wrap(copy.deepcopy(dataset), False)
     for name in ('val_dataloader', 'test_dataloader'):
         loader = cfg.get(name)

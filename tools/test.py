@@ -50,6 +50,12 @@ def parse_args():
         'Note that the quotation marks are necessary and that no white space '
         'is allowed.')
     parser.add_argument(
+        '--on-val',
+        action='store_true',
+        help="evaluate on the config's val_dataloader (its held-out split) "
+        'in place of test_dataloader: for choices that must not see the '
+        'test split, such as the CAM-IoU threshold (save_curve)')
+    parser.add_argument(
         '--amp',
         action='store_true',
         help='enable automatic-mixed-precision test')
@@ -123,6 +129,14 @@ def merge_args(cfg, args):
                                 osp.splitext(osp.basename(args.config))[0])
 
     cfg.load_from = args.checkpoint
+
+    if args.on_val:
+        if cfg.get('val_dataloader') is None:
+            raise ValueError(
+                f'--on-val: {args.config} has no `val_dataloader`; give it a '
+                "held-out split (e.g. dict(type='HeldOutSplit', part='val', "
+                'dataset=...)).')
+        cfg.test_dataloader = deepcopy(cfg.val_dataloader)
 
     # enable automatic-mixed-precision test
     if args.amp:

@@ -1,10 +1,11 @@
 """The COCO single-object classification subset of the Top-GAP paper."""
 import json
 import os.path as osp
-from typing import List
+from typing import List, Optional
 
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
+from .held_out import VAL_FRACTION, VAL_SEED, HeldOutValMixin
 from .transforms.loading import check_exists
 
 CONVERTER = ('the converter `python tools/dataset_converters/'
@@ -14,7 +15,7 @@ COCO_IMAGES = 'the COCO image archive "{split}.zip" (unpacked to `{split}/`)'
 
 
 @DATASETS.register_module()
-class COCOSingleObject(BaseDataset):
+class COCOSingleObject(HeldOutValMixin, BaseDataset):
     """COCO images with exactly one object, classified by that object.
 
     Reads what ``tools/dataset_converters/coco_single_object.py`` wrote
@@ -29,14 +30,34 @@ class COCOSingleObject(BaseDataset):
     Each data info holds ``mask_path`` and ``mask_convention='binary'``
     for ``LoadObjectMask``.
 
+    COCO's own ``val2017`` is the test split here (its test images have no
+    public annotations), so choices need a split of their own:
+    ``split='val'`` holds out ``val_fraction`` of every class of
+    ``train_split`` (stratified, seeded by ``val_seed``) and
+    ``split=train_split`` is the rest (:mod:`topgap_mm.datasets.held_out`).
+
     Args:
         data_root (str): The COCO folder.
         split (str): The COCO split, e.g. ``'train2017'`` or
-            ``'val2017'``. Defaults to ``'train2017'``.
+            ``'val2017'``, or ``'val'``. Defaults to ``'train2017'``.
+        train_split (str): The training split that ``'val'`` is held out
+            of. Defaults to ``'train2017'``.
+        val_fraction (float, optional): Share of every class of
+            ``train_split`` held out as ``'val'``; None keeps it whole.
+            Defaults to 0.1.
+        val_seed (int): Seed of the held-out draw. Defaults to 0.
         **kwargs: Other arguments of :class:`mmpretrain.datasets.BaseDataset`.
     """
 
-    def __init__(self, data_root: str, split: str = 'train2017', **kwargs):
+    def __init__(self,
+                 data_root: str,
+                 split: str = 'train2017',
+                 train_split: str = 'train2017',
+                 val_fraction: Optional[float] = VAL_FRACTION,
+                 val_seed: int = VAL_SEED,
+                 **kwargs):
+        split = self._held_out_split(split, train_split, val_fraction,
+                                     val_seed)
         converter = CONVERTER.format(data_root=data_root, split=split)
         check_exists(data_root, converter, 'COCO data_root')
         ann_file = check_exists(
@@ -76,10 +97,10 @@ class COCOSingleObject(BaseDataset):
                     gt_label=sample['label'],
                     mask_path=osp.join(self.data_root, sample['mask']),
                     mask_convention='binary'))
-        return data_list
+        return self._held_out_part(data_list)
 
     def extra_repr(self) -> List[str]:
         """The extra repr information of the dataset."""
         return [
             f'Root of dataset: \t{self.data_root}', f'Split: \t{self.split}'
-        ]
+        ] + self._held_out_repr()

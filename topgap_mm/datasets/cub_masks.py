@@ -7,6 +7,7 @@ from mmengine.logging import MMLogger
 
 from mmpretrain.datasets import CUB
 from mmpretrain.registry import DATASETS
+from .held_out import VAL_FRACTION, VAL_SEED, HeldOutValMixin
 from .transforms.loading import check_exists
 
 #: Archive of the images and the text files.
@@ -32,7 +33,7 @@ def cub_mask_path(seg_root: str, img_rel_path: str) -> str:
 # A name of its own: importing topgap_mm adds to MMPretrain's registry and
 # replaces nothing, so `type='CUB'` stays MMPretrain's class everywhere.
 @DATASETS.register_module()
-class CUBWithMasks(CUB):
+class CUBWithMasks(HeldOutValMixin, CUB):
     """CUB-200-2011, with object masks when ``segmentations.tgz`` is unpacked.
 
     Extends :class:`mmpretrain.datasets.CUB` (see there for the layout of
@@ -53,14 +54,25 @@ class CUBWithMasks(CUB):
     ``LoadObjectMask`` reads the grayscale PNG (share of annotators) and
     binarises it at 128, a majority of the five annotators.
 
+    CUB has no validation split: ``split='val'`` holds out ``val_fraction``
+    of every class of the official training split (stratified, seeded by
+    ``val_seed``) and ``split='train'`` is the rest, so choices made on
+    ``val`` never see the test split (:mod:`topgap_mm.datasets.held_out`).
+    ``val_fraction=None`` gives the official training split whole, the
+    samples of :class:`mmpretrain.datasets.CUB`.
+
     Args:
         data_root (str): The ``CUB_200_2011`` folder.
-        split (str): ``'train'`` or ``'test'``. Defaults to ``'train'``.
+        split (str): ``'train'``, ``'val'`` or ``'test'``. Defaults to
+            ``'train'``.
         seg_prefix (str): The unpacked ``segmentations`` folder, relative to
             ``data_root`` or absolute. Defaults to ``'segmentations'``.
         with_mask (bool, optional): True requires the masks, False never
             gives them, None gives them when ``seg_prefix`` exists and
             otherwise warns that mask metrics cannot run. Defaults to None.
+        val_fraction (float, optional): Share of every class of the
+            training split held out as ``'val'``. Defaults to 0.1.
+        val_seed (int): Seed of the held-out draw. Defaults to 0.
         **kwargs: Other arguments of :class:`mmpretrain.datasets.CUB`.
     """
 
@@ -69,6 +81,8 @@ class CUBWithMasks(CUB):
                  split: str = 'train',
                  seg_prefix: str = 'segmentations',
                  with_mask: Optional[bool] = None,
+                 val_fraction: Optional[float] = VAL_FRACTION,
+                 val_seed: int = VAL_SEED,
                  **kwargs):
         check_exists(data_root, CUB_ARCHIVE, 'CUB-200-2011 data_root')
         for name in ('images.txt', 'image_class_labels.txt',
@@ -83,6 +97,7 @@ class CUBWithMasks(CUB):
         ]
         # `001.Black_footed_Albatross` -> MMPretrain's class name.
         kwargs.setdefault('classes', [c.split('.', 1)[-1] for c in classes])
+        split = self._held_out_split(split, 'train', val_fraction, val_seed)
         super().__init__(data_root=data_root, split=split, **kwargs)
 
     def _resolve_with_mask(self, with_mask: Optional[bool]) -> bool:
@@ -107,7 +122,7 @@ class CUBWithMasks(CUB):
             ``mask_path`` and ``mask_convention``.
         """
         num_classes = len(self.CLASSES)
-        data_list = super().load_data_list()
+        data_list = self._held_out_part(super().load_data_list())
         for info in data_list:
             rel_path = osp.relpath(info['img_path'], self.img_prefix)
             if not 0 <= info['gt_label'] < num_classes:
@@ -123,4 +138,6 @@ class CUBWithMasks(CUB):
     def extra_repr(self) -> List[str]:
         """The extra repr information of the dataset."""
         masks = self.seg_root if self.with_mask else 'none'
-        return super().extra_repr() + [f'Object masks: \t{masks}']
+        return super().extra_repr() + self._held_out_repr() + [
+            f'Object masks: \t{masks}'
+        ]

@@ -1,11 +1,12 @@
 """Oxford-IIIT Pet with the object masks of its trimaps."""
 import os.path as osp
-from typing import List
+from typing import List, Optional
 
 from mmengine import list_from_file
 
 from mmpretrain.datasets import OxfordIIITPet
 from mmpretrain.registry import DATASETS
+from .held_out import VAL_FRACTION, VAL_SEED, HeldOutValMixin
 from .transforms.loading import check_exists
 
 PET_IMAGES = '"images.tar.gz" of Oxford-IIIT Pet (unpacked to `images/`)'
@@ -16,7 +17,7 @@ PET_ANNOTATIONS = ('"annotations.tar.gz" of Oxford-IIIT Pet (unpacked to '
 # A name of its own, as `CUBWithMasks`: `type='OxfordIIITPet'` stays
 # MMPretrain's class; this one reads the same samples and adds the trimaps.
 @DATASETS.register_module()
-class OxfordIIITPetWithMasks(OxfordIIITPet):
+class OxfordIIITPetWithMasks(HeldOutValMixin, OxfordIIITPet):
     """Oxford-IIIT Pet (37 breeds), with the trimaps as object masks.
 
     Extends :class:`mmpretrain.datasets.OxfordIIITPet`. Layout of the two
@@ -35,15 +36,31 @@ class OxfordIIITPetWithMasks(OxfordIIITPet):
     ignore (255): the border band is neither pet nor background and never
     counts as background.
 
+    Pet has no validation split of its own: ``split='val'`` holds out
+    ``val_fraction`` of every breed of ``trainval`` (stratified, seeded by
+    ``val_seed``) and ``split='trainval'`` is the rest
+    (:mod:`topgap_mm.datasets.held_out`); ``val_fraction=None`` gives the
+    official ``trainval`` whole.
+
     Args:
         data_root (str): The folder holding ``images/`` and ``annotations/``.
-        split (str): ``'trainval'`` or ``'test'``. Defaults to
+        split (str): ``'trainval'``, ``'val'`` or ``'test'``. Defaults to
             ``'trainval'``.
+        val_fraction (float, optional): Share of every breed of
+            ``trainval`` held out as ``'val'``. Defaults to 0.1.
+        val_seed (int): Seed of the held-out draw. Defaults to 0.
         **kwargs: Other arguments of
             :class:`mmpretrain.datasets.OxfordIIITPet`.
     """
 
-    def __init__(self, data_root: str, split: str = 'trainval', **kwargs):
+    def __init__(self,
+                 data_root: str,
+                 split: str = 'trainval',
+                 val_fraction: Optional[float] = VAL_FRACTION,
+                 val_seed: int = VAL_SEED,
+                 **kwargs):
+        split = self._held_out_split(split, 'trainval', val_fraction,
+                                     val_seed)
         check_exists(data_root, f'{PET_IMAGES} and {PET_ANNOTATIONS}',
                      'Oxford-IIIT Pet data_root')
         check_exists(osp.join(data_root, 'images'), PET_IMAGES, 'Folder')
@@ -79,4 +96,8 @@ class OxfordIIITPetWithMasks(OxfordIIITPet):
                     gt_label=label,
                     mask_path=osp.join(trimap_dir, f'{name}.png'),
                     mask_convention='pet_trimap'))
-        return data_list
+        return self._held_out_part(data_list)
+
+    def extra_repr(self) -> List[str]:
+        """The extra repr information of the dataset."""
+        return super().extra_repr() + self._held_out_repr()

@@ -10,6 +10,10 @@ from .selection import select_on_split
 from .spec import Run, StudySpec
 from .statistics import paired_difference, summarize
 
+#: Baseline CAM methods that read the twin itself (the others, such as
+#: ``center_gaussian``, look at no image).
+MODEL_METHODS = ('cam', 'gradcam', 'recipro_cam')
+
 #: Metrics shown in the report's tables (others stay in report.json), with
 #: a short name and a scale (fractions are shown as percent).
 SHOWN = (
@@ -64,8 +68,9 @@ def build_report(spec: StudySpec, runs: List[Run],
             splits = {}
             for split in spec.test_splits:
                 keys = sorted(
-                    set().union(*(chosen[s][split] for s in chosen))
-                    | set().union(*(twins[s][split] for s in twins)))
+                    k for k in set().union(*(chosen[s][split] for s in chosen))
+                    | set().union(*(twins[s][split] for s in twins))
+                    if not k.startswith('baseline/'))
                 rows = {}
                 for key in keys:
                     tg = {
@@ -86,10 +91,13 @@ def build_report(spec: StudySpec, runs: List[Run],
                             tg, tw, spec.confidence)
                     base = {}
                     for method in spec.baselines:
-                        entry = results.get(f'baseline/{method}/{regime}/'
-                                            f'{name}', {})
-                        if _finite(entry.get(split, {}).get(key)):
-                            base[method] = entry[split][key]
+                        values = [
+                            twins[s][split][f'baseline/{method}/{key}']
+                            for s in twins if _finite(twins[s][split].get(
+                                f'baseline/{method}/{key}'))
+                        ]
+                        if values:
+                            base[method] = summarize(values, spec.confidence)
                     if base:
                         row['baselines'] = base
                     paper = spec.paper.get(regime, {}).get(name, {}).get(
@@ -121,47 +129,60 @@ def _fmt(summary: Optional[Dict], scale: float) -> str:
 
 
 def render_markdown(report: Dict) -> str:
-    """The report's tables as Markdown: one table per regime, pair and
-    split; cells are mean [CI] over seeds, the difference is Top-GAP minus
-    twin, paired by seed."""
+    """The report's tables as Markdown: one per regime, pair and split, a
+    row per model (Top-GAP, its twin, their difference paired by seed, the
+    baselines) and a column per metric; cells are mean [CI] over seeds."""
     conf = round(100 * report['confidence'])
     lines = [
         '# Study report', '',
         f'Seeds {report["seeds"]}; cells are the mean over seeds with its '
-        f'{conf}% confidence interval (Student t); "difference" is Top-GAP '
-        'minus its twin, paired by seed: an interval that excludes 0 is a '
-        f'difference at the {100 - conf}% level. k and the CAM-IoU threshold '
-        f'were chosen on `{report["selection_split"]}`, never on a test '
-        'split. Baselines are CAM methods that look at no image.', ''
+        f'{conf}% confidence interval (Student t). "Top-GAP - twin" is the '
+        'difference paired by seed: an interval that excludes 0 is a '
+        f'difference at the {100 - conf}% level. k and every CAM-IoU '
+        f'threshold were chosen on `{report["selection_split"]}`, never on a '
+        'test split. The twin\'s localisation columns use its GradCAM; '
+        'baseline rows are other CAM methods on the twin and maps that look '
+        'at no image (center_gaussian, uniform), through the same metrics.',
+        ''
     ]
     for regime, pairs in report['regimes'].items():
         for pair, entry in pairs.items():
-            ks = sorted(set(map(str, entry['selected_k'].values())))
-            lines.append(f'## {regime} / {pair}')
-            lines.append('')
-            if ks != ['None']:
-                lines.append(f'Selected k per seed: {entry["selected_k"]}')
-                lines.append('')
+            lines += [f'## {regime} / {pair}', '']
+            if sorted(set(map(str, entry['selected_k'].values()))) != [
+                    'None'
+            ]:
+                lines += [f'Selected k per seed: {entry["selected_k"]}', '']
             for split, rows in entry['splits'].items():
-                lines += [
-                    f'### {split}', '',
-                    '| metric | Top-GAP | twin | difference | baselines | '
-                    'paper |', '|---|---|---|---|---|---|'
-                ]
-                for key, short, scale in SHOWN:
-                    if key not in rows:
-                        continue
-                    row = rows[key]
-                    base = ', '.join(f'{m} {v * scale:.2f}'
-                                     for m, v in row.get('baselines',
-                                                         {}).items()) or '-'
-                    lines.append(
-                        f'| {short} (`{key}`) | {_fmt(row["topgap"], scale)} '
-                        f'| {_fmt(row["twin"], scale)} | '
-                        f'{_fmt(row.get("difference"), scale)} | {base} | '
-                        f'{row.get("paper", "-")} |')
-                lines.append('')
+                lines += [f'### {split}', ''] + _split_table(rows) + ['']
     return '\n'.join(lines)
+
+
+def _split_table(rows: Dict[str, Dict]) -> List[str]:
+    shown = [(key, short, scale) for key, short, scale in SHOWN
+             if key in rows]
+    methods = []
+    for key, _, _ in shown:
+        for method in rows[key].get('baselines', {}):
+            if method not in methods:
+                methods.append(method)
+    table = [('Top-GAP', lambda r: r['topgap']),
+             ('twin', lambda r: r['twin']),
+             ('Top-GAP - twin', lambda r: r.get('difference'))]
+    table += [(f'twin, {m}' if m in MODEL_METHODS else m,
+               lambda r, m=m: r.get('baselines', {}).get(m))
+              for m in methods]
+    lines = [
+        '| model | ' + ' | '.join(short for _, short, _ in shown) + ' |',
+        '|---' * (len(shown) + 1) + '|'
+    ]
+    for name, get in table:
+        lines.append(f'| {name} | ' + ' | '.join(
+            _fmt(get(rows[key]), scale) for key, _, scale in shown) + ' |')
+    papers = [rows[key].get('paper') for key, _, _ in shown]
+    if any(p is not None for p in papers):
+        lines.append('| paper, Top-GAP | ' + ' | '.join(
+            '-' if p is None else str(p) for p in papers) + ' |')
+    return lines
 
 
 def write_report(spec: StudySpec, runs: List[Run], results: Dict[str, Dict],

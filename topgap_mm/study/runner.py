@@ -16,33 +16,28 @@ import sys
 import time
 from typing import Callable, Dict, List, Optional
 
+from mmengine.config import Config
+
+from mmpretrain.registry import METRICS
+
 from .spec import Run, StudySpec
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-def unflatten(options: Dict[str, object]) -> Dict[str, object]:
-    """``{'a.b': 1}`` -> ``{'a': {'b': 1}}``, as ``--cfg-options`` nests."""
-    nested: Dict[str, object] = {}
-    for key, value in options.items():
-        node = nested
-        parts = key.split('.')
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise ValueError(f'Option {key!r} nests into a non-dict.')
-        node[parts[-1]] = value
-    return nested
-
-
-def write_config(path: str, base: str, values: Dict[str, object],
+def write_config(path: str, base: str, options: Dict[str, object],
                  comment: str) -> str:
-    """Write an MMEngine config that inherits ``base`` and sets ``values``
-    (top-level names; dicts merge into the base's, lists replace them)."""
-    lines = [f'# {comment}', f'_base_ = [{base!r}]', '']
-    lines += [f'{name} = {value!r}' for name, value in values.items()]
+    """Write ``base`` with ``options`` merged in as one complete config.
+
+    ``options`` are ``--cfg-options`` style keys (``'a.b': 1``, list items
+    as ``'param_scheduler.1.end': 3``), merged by
+    :meth:`mmengine.Config.merge_from_dict` exactly as ``tools/train.py``
+    merges them; the file is then self-contained and can be rerun by hand.
+    """
+    cfg = Config.fromfile(base)
+    cfg.merge_from_dict(options)
     with open(path, 'w') as f:
-        f.write('\n'.join(lines) + '\n')
+        f.write(f'# {comment}\n{cfg.pretty_text}\n')
     return path
 
 
@@ -107,7 +102,7 @@ class StudyRunner:
             return checkpoint
         cfg = write_config(
             osp.join(run_dir, 'train_config.py'), run.config,
-            unflatten(run.cfg_options),
+            run.cfg_options,
             f'Study run {run.name}: {osp.relpath(run.config, ROOT)} with the '
             "study's options.")
         self._tool(
@@ -124,53 +119,60 @@ class StudyRunner:
             json.dump(dict(checkpoint=osp.basename(checkpoint)), f)
         return checkpoint
 
-    def _metrics_for(self, model: str, method: Optional[str]) -> List[dict]:
-        if method is None:
-            return self.spec.topgap_metrics if model == 'topgap' else \
-                self.spec.twin_metrics
-        metrics = []
-        for m in self.spec.baseline_metrics:
-            metrics.append(dict(m, method=method))
+    def metrics_for(self, run: Run) -> List[dict]:
+        """The test evaluator of ``run``: its model's metrics and, for a
+        twin, the baselines' (``baseline_metrics`` with each baseline's CAM
+        method, keys prefixed ``baseline/<method>/``)."""
+        if run.model == 'topgap':
+            return [dict(m) for m in self.spec.topgap_metrics]
+        metrics = [dict(m) for m in self.spec.twin_metrics]
+        for method in self.spec.baselines:
+            for m in self.spec.baseline_metrics:
+                prefix = m.get('prefix') or METRICS.get(m['type']).default_prefix
+                metrics.append(
+                    dict(m, method=method, prefix=f'baseline/{method}/{prefix}'))
         return metrics
 
-    def evaluate(self,
-                 run: Run,
-                 checkpoint: str,
-                 method: Optional[str] = None) -> Dict[str, Dict]:
+    def evaluate(self, run: Run, checkpoint: str) -> Dict[str, Dict]:
         """Metrics of ``run`` on the selection split and every test split.
 
-        The CAMIoU threshold is chosen on the selection split (its curve is
-        saved there) and applied unchanged to the test splits. With
-        ``method`` (a baseline CAM method) the run's model is evaluated with
-        that method in place of its own maps.
+        The selection split is the run's ``val_dataloader`` (the held-out
+        data its training validates on; ``tools/test.py --on-val``); a test
+        split is the test loader with ``split_key`` set to its name. On the
+        selection split only the metrics whose type is in the study's
+        ``selection_metrics`` run (by default accuracy and CAMIoU). Every
+        CAMIoU's threshold is chosen on the selection split (its curve is
+        saved there) and applied unchanged to the test splits.
 
         Returns:
             dict: split -> metric name -> value.
         """
         run_dir = self.run_dir(run)
-        tag = method or 'model'
-        metrics = self._metrics_for(run.model, method)
-        curve = osp.join(run_dir, f'cam_iou_curve_{tag}.json')
-        split_key = self.spec.split_key.split('.')
+        train_config = osp.join(run_dir, 'train_config.py')
         results = {}
         for split in [self.spec.selection_split, *self.spec.test_splits]:
-            out = osp.join(run_dir, f'metrics_{tag}_{split}.json')
+            out = osp.join(run_dir, f'metrics_{split}.json')
+            on_val = split == self.spec.selection_split
             if not osp.isfile(out):
                 evaluator = []
-                for m in metrics:
-                    m = dict(m)
+                for m in self.metrics_for(run):
+                    if on_val and m['type'] not in self.spec.selection_metrics:
+                        continue
                     if m['type'] == 'CAMIoU':
-                        if split == self.spec.selection_split:
-                            m['save_curve'] = curve
-                        else:
-                            m['threshold_from'] = curve
+                        # Named by the metric's prefix: one curve per map.
+                        tag = (m.get('prefix') or 'model').replace('/', '_')
+                        curve = osp.join(run_dir, f'cam_iou_curve_{tag}.json')
+                        m['save_curve' if on_val else 'threshold_from'] = curve
                     evaluator.append(m)
-                split_opt = {'.'.join(['test_dataloader', *split_key]): split}
-                values = dict(unflatten(split_opt), test_evaluator=evaluator)
+                options = {} if on_val else {
+                    f'test_dataloader.{self.spec.split_key}': split
+                }
+                options['test_evaluator'] = evaluator
                 cfg = write_config(
-                    osp.join(run_dir, f'eval_{tag}_{split}.py'),
-                    osp.join(run_dir, 'train_config.py'), values,
-                    f'Evaluation of study run {run.name} ({tag}) on {split}.')
+                    osp.join(run_dir, f'eval_{split}.py'), train_config,
+                    options, f'Evaluation of study run {run.name} on {split}' +
+                    (': its val_dataloader, with tools/test.py --on-val.'
+                     if on_val else '.'))
                 self._tool(
                     'tools/test.py',
                     cfg,
@@ -181,18 +183,19 @@ class StudyRunner:
                     out,
                     '--out-item',
                     'metrics',
+                    *(['--on-val'] if on_val else []),
                     *self.spec.test_args,
-                    log_file=osp.join(run_dir, f'eval_{tag}.log'))
+                    log_file=osp.join(run_dir, 'eval.log'))
             with open(out) as f:
                 results[split] = json.load(f)
         return results
 
     def execute(self, runs: Optional[List[Run]] = None) -> Dict[str, Dict]:
-        """Train and evaluate every run (and the baselines), with progress.
+        """Train and evaluate every run, with progress and an ETA.
 
         Returns:
-            dict: run name -> split -> metrics, plus ``baseline/<method>/
-            <regime>/<pair>`` entries; also written to ``results.json``.
+            dict: run name -> split -> metrics; also written to
+            ``results.json``.
         """
         runs = self.spec.runs() if runs is None else runs
         os.makedirs(self.work_dir, exist_ok=True)
@@ -214,17 +217,6 @@ class StudyRunner:
                 eta = left * sum(durations) / len(durations)
                 self.log(f'[study] done in {durations[-1]:.0f} s; {left} '
                          f'runs to train, ETA {eta / 60:.1f} min')
-        for regime in self.spec.regimes:
-            for pair in self.spec.pairs:
-                twin = next(
-                    r for r in runs if r.regime == regime and
-                    r.pair == pair['name'] and r.model == 'twin')
-                checkpoint = self.train(twin)
-                for method in self.spec.baselines:
-                    self.log(f'[study] baseline {method} on {regime}/'
-                             f'{pair["name"]}')
-                    results[f'baseline/{method}/{regime}/{pair["name"]}'] = \
-                        self.evaluate(twin, checkpoint, method)
         with open(osp.join(self.work_dir, 'results.json'), 'w') as f:
             json.dump(results, f, indent=1)
         return results

@@ -23,7 +23,11 @@ def select_on_split(results: Mapping[Hashable, Mapping[str, Mapping]],
         KeyError: If a candidate lacks the split or the metric, naming the
             candidate and the metrics it has.
     """
-    best, best_value = None, -math.inf
+    if not results:
+        raise ValueError('select_on_split() got no candidates.')
+    # The candidate can be None (a study without a k grid), so the first
+    # one is taken before any comparison.
+    best, best_value = next(iter(results)), -math.inf
     for candidate, splits in results.items():
         if split not in splits:
             raise KeyError(f'Candidate {candidate!r} has no results on the '
@@ -37,6 +41,4 @@ def select_on_split(results: Mapping[Hashable, Mapping[str, Mapping]],
         value = float(metrics[key])
         if value > best_value:
             best, best_value = candidate, value
-    if best is None:
-        raise ValueError('select_on_split() got no candidates.')
     return best

@@ -51,6 +51,10 @@ DEFAULTS = dict(
     twin_metrics=[dict(type='Accuracy', topk=(1, ))],
     baselines=[],
     baseline_metrics=None,
+    # Metric types run on the selection split: what `select_k_by` and the
+    # CAM-IoU threshold need; the costly ones (ERF, attacks) run on the
+    # test splits only.
+    selection_metrics=['Accuracy', 'CAMIoU'],
     cfg_options={},
     train_args=[],
     test_args=[],
@@ -170,6 +174,11 @@ class StudySpec:
                 '`study.baselines` are CAM methods scored by CAMIoU: add a '
                 "dict(type='CAMIoU', ...) to `study.twin_metrics` or set "
                 '`study.baseline_metrics`.')
+        self.selection_metrics = [
+            m['type'] for m in self._check_metrics([
+                dict(type=t) for t in cfg['selection_metrics']
+            ], 'selection_metrics')
+        ]
         self.cfg_options = dict(cfg['cfg_options'])
         self.train_args = list(cfg['train_args'])
         self.test_args = list(cfg['test_args'])
