@@ -228,3 +228,69 @@ def test_runner_names_a_failing_tool_and_its_log(tmp_path):
               {'model.head.k': -3})
     with pytest.raises(RuntimeError, match='train.log'):
         runner.train(bad)
+
+
+CIFAR = dict(name='c', topgap='configs/topgap/preact-resnet18_cifar10_k128.py',
+             twin='configs/standard/preact-resnet18_cifar10.py')
+
+
+def test_a_val_loader_that_is_the_test_split_is_refused():
+    # MMPretrain's CIFAR-10 configs validate on the test set: a study that
+    # chose anything there would report it on the data it chose on.
+    with pytest.raises(ValueError, match="`val_dataloader`.*test split 'test'"):
+        StudySpec(dict(pairs=[CIFAR], test_splits=['test']), ROOT)
+
+
+def test_a_study_without_selection_split_must_choose_nothing():
+    s = StudySpec(dict(pairs=[CIFAR], test_splits=['test'],
+                       selection_split=None), ROOT)
+    runner = StudyRunner(s, '/nonexistent', log=lambda _: None)
+    assert s.selection_split is None and runner.spec.test_splits == ['test']
+    with pytest.raises(ValueError, match='`study.selection_split` is None'):
+        StudySpec(dict(pairs=[CIFAR], test_splits=['test'],
+                       selection_split=None, k_grid=[64, 128]), ROOT)
+    report = build_report(
+        s, s.runs(),
+        {r.name: dict(test={'accuracy/top1': 90.0 + r.seed})
+         for r in s.runs()})
+    row = report['regimes']['default']['c']['splits']['test'][
+        'accuracy/top1']
+    assert row['topgap']['values'] == [90.0, 91.0, 92.0]
+
+
+def test_test_splits_may_be_other_datasets():
+    sketch = dict(name='sketch', cfg_options={
+        'test_dataloader.dataset.data_root': 'data/sketch'})
+    s = spec(test_splits=['test_id', sketch])
+    assert s.test_splits == ['test_id', 'sketch']
+    assert s.test_options == {
+        'test_id': {'test_dataloader.dataset.split': 'test_id'},
+        'sketch': {'test_dataloader.dataset.data_root': 'data/sketch'},
+    }
+    with pytest.raises(ValueError, match=r'`study.test_splits\[1\]`'):
+        spec(test_splits=['test_id', dict(name='x')])
+
+
+@pytest.mark.parametrize('name', ['cub', 'pets', 'waterbirds', 'cifar10',
+                                  'imagenet', 'embedded', 'embedded_6ep'])
+def test_shipped_study_configs_plan_without_the_data(name):
+    """Every shipped study checks and plans on a machine without its data
+    (the dry run a user starts with)."""
+    from topgap_mm.study import plan_lines
+    s = StudySpec.fromfile(osp.join(ROOT, f'configs/studies/{name}.py'), ROOT)
+    runner = StudyRunner(s, '/nonexistent', log=lambda _: None)
+    runs = s.runs()
+    lines = plan_lines(runner, runs, sec_per_iter=0.1)
+    assert len(runs) == len(s.regimes) * len(s.pairs) * len(s.seeds) * (
+        len(s.k_grid or [None]) + 1)
+    assert 'iterations unknown' not in '\n'.join(lines)
+    assert lines[-1].startswith('[study] at 0.1 s/iter')
+
+
+def test_cub_dry_run_counts_the_training_split_less_the_held_out_val():
+    from topgap_mm.study.plan import run_cost
+    s = StudySpec.fromfile(osp.join(ROOT, 'configs/studies/cub.py'), ROOT)
+    cost = run_cost(s.runs()[0], {})
+    # 5994 official training images, 10% held out: 5395 of them train.
+    assert cost['size'] == 5395 and 'held-out val' in cost['source']
+    assert cost['iters'] == 100 * -(-5395 // 32)

@@ -5,6 +5,7 @@ from typing import Dict, List, Optional, Tuple
 
 from mmengine.config import Config
 
+from ..datasets.held_out import VAL_FRACTION, is_held_out_dataset
 from .runner import StudyRunner
 from .spec import Run
 
@@ -29,8 +30,14 @@ def train_size(cfg: Config) -> Tuple[Optional[int], str]:
     except (FileNotFoundError, OSError, AssertionError, RuntimeError):
         inner = dataset.get('dataset', dataset)
         size = OFFICIAL_TRAIN_SIZES.get(inner.get('type'))
-        return size, ('official size, data not on disk'
-                      if size else 'unknown: data not on disk')
+        if size is None:
+            return None, 'unknown: data not on disk'
+        fraction = inner.get('val_fraction', VAL_FRACTION)
+        if is_held_out_dataset(inner) and fraction:
+            return round(size * (1 - fraction)), (
+                f'official size less the held-out val ({fraction:g}); '
+                'data not on disk')
+        return size, 'official size, data not on disk'
 
 
 def run_cost(run: Run, cache: Dict) -> Dict:

@@ -57,8 +57,8 @@ def build_report(spec: StudySpec, runs: List[Run],
                     for r in runs if r.regime == regime and r.pair == name
                     and r.model == 'topgap' and r.seed == seed
                 }
-                k = select_on_split(candidates, spec.selection_split,
-                                    spec.select_k_by)
+                k = None if spec.k_grid is None else select_on_split(
+                    candidates, spec.selection_split, spec.select_k_by)
                 chosen[seed], selected_k[seed] = candidates[k], k
             twins = {
                 r.seed: results[r.name]
@@ -138,9 +138,11 @@ def render_markdown(report: Dict) -> str:
         f'Seeds {report["seeds"]}; cells are the mean over seeds with its '
         f'{conf}% confidence interval (Student t). "Top-GAP - twin" is the '
         'difference paired by seed: an interval that excludes 0 is a '
-        f'difference at the {100 - conf}% level. k and every CAM-IoU '
-        f'threshold were chosen on `{report["selection_split"]}`, never on a '
-        'test split. The twin\'s localisation columns use its GradCAM; '
+        f'difference at the {100 - conf}% level. ' +
+        (f'k and every CAM-IoU threshold were chosen on '
+         f'`{report["selection_split"]}`, never on a test split. '
+         if report['selection_split'] else 'Nothing was chosen on data. ') +
+        'The twin\'s localisation columns use its GradCAM; '
         'baseline rows are other CAM methods on the twin and maps that look '
         'at no image (center_gaussian, uniform), through the same metrics.',
         ''

@@ -150,7 +150,9 @@ class StudyRunner:
         run_dir = self.run_dir(run)
         train_config = osp.join(run_dir, 'train_config.py')
         results = {}
-        for split in [self.spec.selection_split, *self.spec.test_splits]:
+        splits = [self.spec.selection_split] if self.spec.selection_split \
+            else []
+        for split in splits + self.spec.test_splits:
             out = osp.join(run_dir, f'metrics_{split}.json')
             on_val = split == self.spec.selection_split
             if not osp.isfile(out):
@@ -164,9 +166,7 @@ class StudyRunner:
                         curve = osp.join(run_dir, f'cam_iou_curve_{tag}.json')
                         m['save_curve' if on_val else 'threshold_from'] = curve
                     evaluator.append(m)
-                options = {} if on_val else {
-                    f'test_dataloader.{self.spec.split_key}': split
-                }
+                options = {} if on_val else dict(self.spec.test_options[split])
                 options['test_evaluator'] = evaluator
                 cfg = write_config(
                     osp.join(run_dir, f'eval_{split}.py'), train_config,

@@ -147,18 +147,16 @@ class StudySpec:
         self.pairs = self._check_pairs(cfg['pairs'])
         self.k_grid = self._check_k_grid(cfg['k_grid'])
         self.select_k_by = cfg['select_k_by']
+        self.split_key = cfg['split_key']
+        self.test_options = self._check_test_splits(cfg['test_splits'])
+        self.test_splits = list(self.test_options)
         self.selection_split = cfg['selection_split']
-        self.test_splits = list(cfg['test_splits'])
-        if not self.test_splits:
-            raise ValueError('`study.test_splits` must name at least one '
-                             'split to report.')
         if self.selection_split in self.test_splits:
             raise ValueError(
                 f'`study.selection_split`={self.selection_split!r} is also '
                 f'in `study.test_splits`={self.test_splits}: k and the CAM '
                 'threshold would be chosen on the data they are reported '
                 'on. Use a held-out split (e.g. "val").')
-        self.split_key = cfg['split_key']
         self.topgap_metrics = self._check_metrics(cfg['topgap_metrics'],
                                                   'topgap_metrics')
         self.twin_metrics = self._check_metrics(cfg['twin_metrics'],
@@ -179,6 +177,10 @@ class StudySpec:
                 dict(type=t) for t in cfg['selection_metrics']
             ], 'selection_metrics')
         ]
+        self._check_selection_needed()
+        if self.selection_split is not None:
+            for pair in self.pairs:
+                self._check_val_is_held_out(pair)
         self.cfg_options = dict(cfg['cfg_options'])
         self.train_args = list(cfg['train_args'])
         self.test_args = list(cfg['test_args'])
@@ -195,6 +197,71 @@ class StudySpec:
             raise KeyError(f'{path} has no `study` dict; see '
                            'configs/studies/embedded.py for the format.')
         return cls(cfg.to_dict()['study'], root)
+
+    def _check_test_splits(self, splits) -> Dict[str, Dict]:
+        """``test_splits`` as name -> options of the evaluation config.
+
+        A name ``s`` means ``{'test_dataloader.<split_key>': s}``; a
+        ``dict(name=..., cfg_options={...})`` gives the options itself (to
+        test on another dataset, say).
+        """
+        if not isinstance(splits, (list, tuple)) or not splits:
+            raise ValueError('`study.test_splits` must name at least one '
+                             'split to report.')
+        checked = {}
+        for i, split in enumerate(splits):
+            if isinstance(split, str):
+                name, options = split, {
+                    f'test_dataloader.{self.split_key}': split
+                }
+            elif isinstance(split, dict) and set(split) == {
+                    'name', 'cfg_options'
+            }:
+                name, options = split['name'], dict(split['cfg_options'])
+            else:
+                raise ValueError(
+                    f'`study.test_splits[{i}]` must be a split name or '
+                    f'dict(name=..., cfg_options={{...}}), got {split!r}.')
+            if name in checked:
+                raise ValueError(f'`study.test_splits`: {name!r} twice.')
+            checked[name] = options
+        return checked
+
+    def _check_selection_needed(self) -> None:
+        """A study without a selection split must have nothing to choose."""
+        if self.selection_split is not None:
+            return
+        metrics = self.topgap_metrics + self.twin_metrics
+        if self.k_grid or self.baselines or any(m['type'] == 'CAMIoU'
+                                                for m in metrics):
+            raise ValueError(
+                '`study.selection_split` is None, but the study chooses k '
+                '(`k_grid`) or a CAM-IoU threshold (CAMIoU, `baselines`): '
+                'name a held-out split (the configs\' `val_dataloader`).')
+
+    def _check_val_is_held_out(self, pair: dict) -> None:
+        """The selection split (each config's ``val_dataloader``) must not be
+        one of the test splits: MMPretrain's configs often validate on the
+        test set."""
+        for model in ('topgap', 'twin'):
+            cfg = Config.fromfile(pair[model])
+            val = cfg.get('val_dataloader', {}).get('dataset')
+            if val is None:
+                raise ValueError(
+                    f'Pair {pair["name"]!r}: {pair[model]} has no '
+                    '`val_dataloader`, which is the selection split.')
+            for name, options in self.test_options.items():
+                test = copy.deepcopy(cfg)
+                test.merge_from_dict(options)
+                if test.test_dataloader.get('dataset') == val:
+                    raise ValueError(
+                        f'Pair {pair["name"]!r}: the `val_dataloader` of '
+                        f'{pair[model]} is the test split {name!r}, so the '
+                        'choices made on it would be reported on the data '
+                        'they were made on. Give the config a held-out '
+                        "`val_dataloader` (e.g. split='val' of CUBWithMasks)"
+                        ', or set `study.selection_split=None` for a study '
+                        'that chooses nothing.')
 
     @staticmethod
     def _check_seeds(seeds) -> List[int]:
