@@ -31,5 +31,5 @@ def test_runtime_base_adds_attach_model_and_collapse_hooks_once():
     cfg = Config.fromfile(
         osp.join(ROOT, 'configs/topgap/resnet18_fashionbg_k16.py'))
     assert [h['type'] for h in cfg.custom_hooks] == [
-        'AttachModelHook', 'CAMCollapseHook'
+        'AttachModelHook', 'CAMCollapseHook', 'ClassCountCheckHook'
     ]

@@ -137,3 +137,45 @@ def test_safe_loader_still_refuses_untrusted_objects(tmp_path):
 
 class Untrusted:
     """A class no allowlist knows, as a foreign checkpoint could hold."""
+
+
+STANDARD = osp.join(ROOT, 'configs/standard/resnet18_fashionbg.py')
+STANDARD_SMALL = [o for o in SMALL if not o.startswith('model.head.k')]
+
+
+def test_test_tool_refuses_a_checkpoint_of_another_model(trained, tmp_path):
+    # The Top-GAP checkpoint under the twin's config: before, this exited 0
+    # with the metrics of an untrained linear head.
+    ckpt = osp.join(trained, 'epoch_1.pth')
+    proc = run_tool('tools/test.py', STANDARD, ckpt, '--work-dir',
+                    str(tmp_path), '--cfg-options', *STANDARD_SMALL,
+                    check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert ('a TopGAPClsHead checkpoint, this config builds LinearClsHead'
+            in out)
+    assert 'missing in the checkpoint: head.fc (2 keys)' in out
+    assert 'not in the model: neck.convs' in out and 'head.conv_cam' in out
+    assert 'Test metrics' not in out
+    proc = run_tool('tools/test.py', STANDARD, ckpt, '--work-dir',
+                    str(tmp_path), '--allow-partial-checkpoint',
+                    '--cfg-options', *STANDARD_SMALL)
+    assert 'Test metrics' in proc.stdout
+
+
+def test_a_head_with_another_class_count_stops_before_training(tmp_path):
+    for count in (2, 200):
+        proc = run_tool('tools/train.py', CONFIG, '--work-dir',
+                        str(tmp_path / str(count)), '--cfg-options',
+                        'train_cfg.max_epochs=1', f'model.head.num_classes='
+                        f'{count}', *SMALL, check=False)
+        out = proc.stdout + proc.stderr
+        assert proc.returncode != 0
+        assert (f'`model.head.num_classes` is {count}, but the train '
+                'dataset (FashionBackgroundsDataset) has 4 classes') in out
+        assert 'Epoch(train)' not in out
+    proc = run_tool('tools/train.py', CONFIG, '--work-dir',
+                    str(tmp_path / 'pre'), '--cfg-options',
+                    'train_cfg.max_epochs=1', 'data_preprocessor.num_classes=3',
+                    *SMALL, check=False)
+    assert '`data_preprocessor.num_classes` is 3' in proc.stdout + proc.stderr

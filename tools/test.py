@@ -5,15 +5,18 @@ import os
 import os.path as osp
 from copy import deepcopy
 
+# Before MMEngine: registers the Top-GAP modules, lets torch >= 2.6 load
+# MMEngine checkpoints and silences known-harmless warnings of the imports
+# below (see topgap_mm.compat).
+import topgap_mm  # noqa: F401,I001
 import mmengine
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.evaluator import DumpResults
+from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-# Registers the Top-GAP modules and lets torch >= 2.6 load MMEngine
-# checkpoints (see topgap_mm.compat) before any config is read.
-import topgap_mm  # noqa: F401,E402
+from topgap_mm.apis.checkpoint import check_checkpoint  # noqa: E402
 from topgap_mm.models import use_channels_last  # noqa: E402
 
 
@@ -49,6 +52,12 @@ def parse_args():
         'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
         'Note that the quotation marks are necessary and that no white space '
         'is allowed.')
+    parser.add_argument(
+        '--allow-partial-checkpoint',
+        action='store_true',
+        help='load only the checkpoint keys that fit the model; by default a '
+        'checkpoint of another model (missing, unexpected or mis-shaped '
+        'keys) is an error')
     parser.add_argument(
         '--on-val',
         action='store_true',
@@ -238,6 +247,12 @@ def main():
         # build customized runner from the registry
         # if 'runner_type' is set in the cfg
         runner = RUNNERS.build(cfg)
+
+    # MMEngine loads `load_from` non-strictly: a checkpoint of another model
+    # would leave parts of this one untrained and still give metrics.
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    check_checkpoint(model, args.checkpoint, args.allow_partial_checkpoint)
 
     if args.out and args.out_item in ['pred', None]:
         runner.test_evaluator.metrics.append(

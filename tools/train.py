@@ -5,13 +5,14 @@ import os
 import os.path as osp
 from copy import deepcopy
 
+# Before MMEngine: registers the Top-GAP modules, lets torch >= 2.6 load
+# MMEngine checkpoints and silences known-harmless warnings of the imports
+# below (see topgap_mm.compat).
+import topgap_mm  # noqa: F401,I001
 from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-# Registers the Top-GAP modules and lets torch >= 2.6 load MMEngine
-# checkpoints (see topgap_mm.compat) before any config is read.
-import topgap_mm  # noqa: F401,E402
 from topgap_mm.models import use_channels_last  # noqa: E402
 from mmengine.utils import digit_version
 from mmengine.utils.dl_utils import TORCH_VERSION

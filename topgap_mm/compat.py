@@ -16,11 +16,23 @@ imported.
   with ``weights_only=False``, for files you trust.
 * ``mmcv`` and ``mmcv-lite`` install the same import name; with both present
   one silently overwrites the other's files, so the import fails loudly.
+* Three known-harmless warnings are silenced, by their exact messages, so
+  that a run's output is its log: setuptools' ``pkg_resources``
+  deprecation (MMEngine imports it), mmcv-lite's missing
+  ``MultiScaleDeformableAttention`` (an op of ``mmcv.ops``, never used
+  here) and torch's ``pin_memory`` without an accelerator. The tools import
+  ``topgap_mm`` before MMEngine for this; every other warning stays.
 """
+import warnings
 from importlib import metadata
 
 import numpy as np
 import torch
+
+for _message in (r'pkg_resources is deprecated',
+                 r'Fail to import ``MultiScaleDeformableAttention``',
+                 r"'pin_memory' argument is set as true but no accelerator"):
+    warnings.filterwarnings('ignore', message=_message)
 
 
 def _installed(dist: str) -> bool:

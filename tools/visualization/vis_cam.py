@@ -95,15 +95,14 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     if not args.out.lower().endswith('.png'):
         raise ValueError(f'--out must be a .png file, got {args.out!r}.')
-    model, cfg = load_classifier(
-        args.config, args.checkpoint, args.cfg_options, args.device,
-        strict=True)
+    model, cfg = load_classifier(args.config, args.checkpoint,
+                                 args.cfg_options, args.device)
     label = osp.splitext(osp.basename(args.config))[0]
     models = [(label, model, args.methods)]
     if args.twin_config is not None:
         twin, _ = load_classifier(
             args.twin_config, args.twin_checkpoint, args.twin_cfg_options,
-            args.device, strict=True)
+            args.device)
         twin_label = osp.splitext(osp.basename(args.twin_config))[0]
         models.append((twin_label, twin, args.twin_methods))
 

@@ -12,6 +12,7 @@ from mmengine.runner import load_checkpoint
 
 from mmpretrain.registry import DATASETS, MODELS
 from ..evaluation.batch import labels_and_masks, pixel_images
+from .checkpoint import check_checkpoint
 
 
 def check_file(kind: str, path: str) -> None:
@@ -33,7 +34,7 @@ def load_config(config: str, cfg_options: Optional[dict] = None) -> Config:
 def build_classifier(cfg: Config,
                      checkpoint: Optional[str],
                      device: str = 'cpu',
-                     strict: bool = False) -> nn.Module:
+                     allow_partial: bool = False) -> nn.Module:
     """Build a config's model, load a checkpoint, and put it in eval mode.
 
     Args:
@@ -42,8 +43,9 @@ def build_classifier(cfg: Config,
             (loaded with torch's safe unpickler, see ``topgap_mm.compat``);
             None keeps the initial weights.
         device (str): Device of the model.
-        strict (bool): Require the checkpoint's keys to match the model's
-            exactly.
+        allow_partial (bool): Load only the keys that match; by default a
+            checkpoint that does not fit the model is an error
+            (:func:`check_checkpoint`).
 
     Returns:
         nn.Module: The model.
@@ -59,7 +61,13 @@ def build_classifier(cfg: Config,
         model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
     model = MODELS.build(model_cfg)
     if checkpoint is not None:
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=strict)
+        check_checkpoint(model, checkpoint, allow_partial)
+        load_checkpoint(
+            model,
+            checkpoint,
+            map_location='cpu',
+            strict=not allow_partial,
+            logger='silent')
     return model.to(device).eval()
 
 
@@ -67,7 +75,7 @@ def load_classifier(config: str,
                     checkpoint: Optional[str],
                     cfg_options: Optional[dict] = None,
                     device: str = 'cpu',
-                    strict: bool = False) -> Tuple[nn.Module, Config]:
+                    allow_partial: bool = False) -> Tuple[nn.Module, Config]:
     """:func:`load_config` and :func:`build_classifier` in one go.
 
     Both files are checked before anything is built.
@@ -79,7 +87,7 @@ def load_classifier(config: str,
     if checkpoint is not None:
         check_file('checkpoint', checkpoint)
     cfg = load_config(config, cfg_options)
-    return build_classifier(cfg, checkpoint, device, strict), cfg
+    return build_classifier(cfg, checkpoint, device, allow_partial), cfg
 
 
 def build_test_dataset(cfg: Config,
