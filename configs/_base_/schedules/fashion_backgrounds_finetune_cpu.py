@@ -1,0 +1,23 @@
+# A short fine-tuning schedule for ImageNet-pretrained backbones on the
+# embedded benchmark, on 2 CPU cores: 2 epochs of the 2,000 training images,
+# a linear warm-up over the first 20 iterations, then cosine annealing to 0.
+optim_wrapper = dict(
+    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=1e-4))
+
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
+         end=20),
+    dict(
+        type='CosineAnnealingLR',
+        by_epoch=True,
+        begin=0,
+        T_max=2,
+        end=2,
+        convert_to_iter_based=True),
+]
+
+train_cfg = dict(by_epoch=True, max_epochs=2, val_interval=1)
+val_cfg = dict()
+test_cfg = dict()
+
+auto_scale_lr = dict(base_batch_size=32)
