@@ -6,7 +6,7 @@ from typing import List, Optional
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 from .held_out import VAL_FRACTION, VAL_SEED, HeldOutValMixin
-from .transforms.loading import check_exists
+from .transforms.loading import check_exists, check_listed_files
 
 CONVERTER = ('the converter `python tools/dataset_converters/'
              'coco_single_object.py {data_root} --splits {split}` (run once '
@@ -97,7 +97,14 @@ class COCOSingleObject(HeldOutValMixin, BaseDataset):
                     gt_label=sample['label'],
                     mask_path=osp.join(self.data_root, sample['mask']),
                     mask_convention='binary'))
-        return self._held_out_part(data_list)
+        data_list = self._held_out_part(data_list)
+        check_listed_files(
+            data_list, {
+                'img_path': COCO_IMAGES.format(split=self.split),
+                'mask_path': CONVERTER.format(
+                    data_root=self.data_root, split=self.split)
+            }, self.ann_file)
+        return data_list
 
     def extra_repr(self) -> List[str]:
         """The extra repr information of the dataset."""

@@ -8,7 +8,7 @@ from mmengine.logging import MMLogger
 from mmpretrain.datasets import CUB
 from mmpretrain.registry import DATASETS
 from .held_out import VAL_FRACTION, VAL_SEED, HeldOutValMixin
-from .transforms.loading import check_exists
+from .transforms.loading import check_exists, check_listed_files
 
 #: Archive of the images and the text files.
 CUB_ARCHIVE = '"CUB_200_2011.tgz" (unpacked to `CUB_200_2011/`)'
@@ -133,6 +133,10 @@ class CUBWithMasks(HeldOutValMixin, CUB):
             if self.with_mask:
                 info['mask_path'] = cub_mask_path(self.seg_root, rel_path)
                 info['mask_convention'] = 'cub'
+        check_listed_files(data_list, {
+            'img_path': CUB_ARCHIVE,
+            'mask_path': CUB_SEG_ARCHIVE
+        }, self.ann_file)
         return data_list
 
     def extra_repr(self) -> List[str]:

@@ -7,7 +7,7 @@ from mmengine import list_from_file
 from mmpretrain.datasets import OxfordIIITPet
 from mmpretrain.registry import DATASETS
 from .held_out import VAL_FRACTION, VAL_SEED, HeldOutValMixin
-from .transforms.loading import check_exists
+from .transforms.loading import check_exists, check_listed_files
 
 PET_IMAGES = '"images.tar.gz" of Oxford-IIIT Pet (unpacked to `images/`)'
 PET_ANNOTATIONS = ('"annotations.tar.gz" of Oxford-IIIT Pet (unpacked to '
@@ -96,7 +96,12 @@ class OxfordIIITPetWithMasks(HeldOutValMixin, OxfordIIITPet):
                     gt_label=label,
                     mask_path=osp.join(trimap_dir, f'{name}.png'),
                     mask_convention='pet_trimap'))
-        return self._held_out_part(data_list)
+        data_list = self._held_out_part(data_list)
+        check_listed_files(data_list, {
+            'img_path': PET_IMAGES,
+            'mask_path': PET_ANNOTATIONS
+        }, self.ann_file)
+        return data_list
 
     def extra_repr(self) -> List[str]:
         """The extra repr information of the dataset."""

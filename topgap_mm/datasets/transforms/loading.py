@@ -1,5 +1,6 @@
 """Loading of object masks, and the file checks the datasets share."""
-from typing import Optional
+import os.path as osp
+from typing import Dict, Optional, Sequence
 
 import cv2
 import numpy as np
@@ -46,6 +47,42 @@ def check_exists(path: str,
         raise FileNotFoundError(
             f'{what} not found: {path!r}. It is provided by {provided_by}.')
     return path
+
+
+#: Missing files named in the error before "...".
+SHOWN_MISSING = 5
+
+
+def check_listed_files(data_list: Sequence[dict],
+                       provided_by: Dict[str, str],
+                       source: str) -> None:
+    """Check at build time that every file a data list names exists.
+
+    A listed image that is missing would otherwise fail only when its batch
+    loads, possibly hours into training.
+
+    Args:
+        data_list (Sequence[dict]): The dataset's data infos.
+        provided_by (dict): Info key (``'img_path'``, ``'mask_path'``) ->
+            the archive or command that provides those files.
+        source (str): The annotation file that lists them, for the message.
+
+    Raises:
+        FileNotFoundError: With the count and the first missing paths.
+    """
+    for key, archive in provided_by.items():
+        missing = [
+            info[key] for info in data_list
+            if key in info and '://' not in info[key]
+            and not osp.isfile(info[key])
+        ]
+        if missing:
+            shown = ', '.join(repr(p) for p in missing[:SHOWN_MISSING])
+            more = ', ...' if len(missing) > SHOWN_MISSING else ''
+            raise FileNotFoundError(
+                f'{len(missing)} of the {len(data_list)} files listed in '
+                f'{source} ({key}) do not exist: {shown}{more}. They are '
+                f'provided by {archive}.')
 
 
 def decode_object_mask(mask: np.ndarray,
