@@ -46,7 +46,12 @@ from common import (PAIRS, ROOT, build, interleaved, labelled_batch,
 #: --channels-last``) does.
 VARIANTS = ('twin', 'topgap', 'topgap_fused', 'efficient', 'twin_cl',
             'topgap_cl', 'topgap_fused_cl', 'efficient_cl')
-BATCH = {'resnet18_224': 16, 'preact18_32': 64}
+BATCH = {
+    'resnet18_224': 16,
+    'preact18_32': 64,
+    'resnet18_fashionbg_64': 32,
+    'lite0_fashionbg_128': 32
+}
 
 
 def make_variant(pair: str, variant: str) -> nn.Module:

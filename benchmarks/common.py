@@ -36,6 +36,20 @@ PAIRS = {
         twin='configs/standard/preact-resnet18_cifar10.py',
         size=32,
         num_classes=10),
+    # The embedded benchmark's pairs: the demo's from-scratch ResNet-18 at
+    # 64x64 and the pretrained EfficientNet-Lite0 at 128x128.
+    'resnet18_fashionbg_64': dict(
+        topgap='configs/topgap/resnet18_fashionbg_k16.py',
+        efficient='configs/topgap_efficient/resnet18_fashionbg_k16.py',
+        twin='configs/standard/resnet18_fashionbg.py',
+        size=64,
+        num_classes=4),
+    'lite0_fashionbg_128': dict(
+        topgap='configs/topgap/efficientnet-lite0_fashionbg_k64.py',
+        efficient=None,
+        twin='configs/standard/efficientnet-lite0_fashionbg.py',
+        size=128,
+        num_classes=4),
 }
 
 

@@ -247,7 +247,10 @@ def test_standard_twin_shares_data_and_schedule(path):
     assert tcfg.model.head.type != 'TopGAPClsHead'
     assert num_classes(cfg) == num_classes(tcfg)
     # Same backbone architecture, only the outputs taken differ.
-    ignore = {'out_indices', 'num_classes', 'gap_before_final_norm'}
+    # timm's features-only model is the Top-GAP side of a TIMMBackbone pair.
+    ignore = {
+        'out_indices', 'num_classes', 'gap_before_final_norm', 'features_only'
+    }
     strip = {k: v for k, v in cfg.model.backbone.items() if k not in ignore}
     tstrip = {
         k: v

@@ -15,7 +15,13 @@ from test_public_datasets import write_cub, write_pets
 from tool_runner import run_tool
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-NUM_CLASSES = 3  # the fixtures' classes (CUB_CLASSES, PET_BREEDS)
+
+
+def num_classes(data_root):
+    """The fixtures' CUB lists its 3 classes in classes.txt; MMPretrain's
+    OxfordIIITPet always declares the 37 breeds, of which the fixture uses
+    3, and the head must match the dataset's declared classes."""
+    return 37 if 'Pets' in data_root else 3
 
 
 def data_options(data_root, batch_size=3):
@@ -30,8 +36,8 @@ def data_options(data_root, batch_size=3):
         ]
     return opts + [
         'model.backbone.init_cfg=None',  # no download of the weights
-        f'model.head.num_classes={NUM_CLASSES}',
-        f'data_preprocessor.num_classes={NUM_CLASSES}',
+        f'model.head.num_classes={num_classes(data_root)}',
+        f'data_preprocessor.num_classes={num_classes(data_root)}',
         'model.head.k=16',
         'default_hooks.logger.interval=1',
     ]
