@@ -295,3 +295,53 @@ def test_cub_dry_run_counts_the_training_split_less_the_held_out_val():
     # 5994 official training images, 10% held out: 5395 of them train.
     assert cost['size'] == 5395 and 'held-out val' in cost['source']
     assert cost['iters'] == 100 * -(-5395 // 32)
+
+
+def test_cub_study_end_to_end_on_the_official_layout(tmp_path):
+    """The CUB study's pair on an official-layout CUB copy, shrunk: k is
+    chosen on the held-out val carved from CUB's training split, and the
+    report covers the test split."""
+    from test_public_datasets import write_cub
+    root = write_cub(str(tmp_path / 'CUB_200_2011'), per_class=4)
+    options = {
+        'model.backbone.init_cfg': None,  # no download of the weights
+        'model.head.num_classes': 3,
+        'data_preprocessor.num_classes': 3,
+        'train_cfg.max_epochs': 1,
+        'param_scheduler': [],
+    }
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        options.update({
+            f'{loader}.dataset.data_root': root,
+            f'{loader}.batch_size': 3,
+            f'{loader}.num_workers': 0,
+            f'{loader}.persistent_workers': False,
+            f'{loader}.dataset.pipeline.2.scale': 72,
+        })
+    options['train_dataloader.dataset.pipeline.3.crop_size'] = 64
+    options['val_dataloader.dataset.pipeline.3.crop_size'] = 64
+    options['test_dataloader.dataset.pipeline.3.crop_size'] = 64
+    metrics = [dict(type='Accuracy', topk=(1, )), dict(type='CAMIoU')]
+    study = tmp_path / 'cub_tiny.py'
+    study.write_text(
+        "study = dict(seeds=[0], pairs=[dict(name='resnet18', "
+        "topgap='configs/topgap/resnet18_cub_k256.py', "
+        "twin='configs/standard/resnet18_cub.py')], k_grid=[8, 16], "
+        "test_splits=['test'], baselines=['center_gaussian'], "
+        f"topgap_metrics={metrics!r}, twin_metrics={metrics!r}, "
+        f"cfg_options={options!r})\n")
+    out = tmp_path / 'out'
+    run_tool('tools/study.py', str(study), '--work-dir', str(out),
+             timeout=1500)
+    report = json.load(open(out / 'report.json'))
+    entry = report['regimes']['default']['resnet18']
+    assert entry['selected_k']['0'] in (8, 16)
+    row = entry['splits']['test']['cam/iou@best_val_thr']
+    assert row['topgap']['n'] == row['twin']['n'] == 1
+    assert 'center_gaussian' in row['baselines']
+    run_dir = out / 'default' / 'resnet18' / 'twin' / 'seed0'
+    # The selection split was the val carved from the training split.
+    log = (run_dir / 'eval.log').read_text()
+    assert "split 'val' is 3 of the 6 samples" in log
+    assert json.load(open(run_dir / 'metrics_test.json'))['accuracy/top1'] \
+        >= 0
