@@ -561,3 +561,17 @@ def test_sparsity_vs_k_tool(tiny_checkpoint, tmp_path, monkeypatch):
     run_tool_main(monkeypatch, 'sparsity_vs_k.py', '--results',
                   str(tmp_path / 'sparsity.json'), '--out', replot)
     assert osp.getsize(replot) > 0
+
+
+def test_pxap_counts_the_highest_thresholds_term():
+    """A map that is exactly the mask (1.0 on the object, 0 elsewhere)
+    gains all its recall at the highest threshold: PxAP without that
+    threshold's term would be 0, with it it is 100."""
+    from topgap_mm.evaluation.metrics.cam_iou import CAMIoU
+    mask = torch.zeros(16, 16, dtype=torch.long)
+    mask[4:10, 3:12] = 1
+    metric = CAMIoU()
+    obj, bg = CAMIoU.histograms(mask.float(), mask, metric.thresholds)
+    curve = CAMIoU.calculate(obj, bg, metric.thresholds)
+    assert curve['pxap'] == pytest.approx(100.0)
+    assert np.nanmax(curve['iou']) == pytest.approx(100.0)

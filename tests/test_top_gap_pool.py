@@ -37,6 +37,10 @@ def test_gradient_reaches_only_selected_positions():
 def test_float_k_is_fraction_of_area():
     assert resolve_k(0.25, 16, 16) == 64
     assert resolve_k(1e-6, 16, 16) == 1
+    # Not multiples of 1/area: rounded to the nearest count, not floored
+    # (a floor would give 2 and 136).
+    assert resolve_k(0.0107, 16, 16) == 3  # 2.74 positions
+    assert resolve_k(0.1, 37, 37) == 137  # 136.9 positions
     cam = torch.randn(1, 2, 16, 16)
     torch.testing.assert_close(top_gap_pool(cam, 0.25), top_gap_pool(cam, 64))
 
