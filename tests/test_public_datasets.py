@@ -427,6 +427,59 @@ def test_coco_converter_and_dataset(data):
     assert agreement(out['img'], out['gt_seg_map']) == 1.0
 
 
+def test_coco_masks_equal_pycocotools_ann_to_mask(tmp_path):
+    from pycocotools import mask as mask_utils
+    from pycocotools.coco import COCO
+
+    from tools.dataset_converters.coco_single_object import convert
+    root = tmp_path / 'coco'
+    (root / 'annotations').mkdir(parents=True)
+    (root / 'train2017').mkdir()
+    h, w = 60, 80
+    rle = np.zeros((h, w), np.uint8, order='F')
+    rle[5:40, 30:70] = 1
+    compressed = mask_utils.encode(rle)
+    compressed['counts'] = compressed['counts'].decode()
+    segmentations = [
+        # Two parts: an axis-aligned square and a triangle.
+        [[10, 10, 20, 10, 20, 20, 10, 20],
+         [40.3, 30.7, 70.2, 35.1, 55.6, 55.9]],
+        # Non-integer vertices.
+        [[3.7, 2.2, 61.4, 8.9, 44.1, 57.3, 6.5, 41.8]],
+        compressed,
+    ]
+    instances = dict(
+        images=[
+            dict(id=i + 1, file_name=f'{i + 1:012d}.jpg', height=h, width=w)
+            for i in range(3)
+        ],
+        annotations=[
+            dict(id=i + 1, image_id=i + 1, category_id=1, segmentation=seg,
+                 iscrowd=0, area=1.0, bbox=[0, 0, 1, 1])
+            for i, seg in enumerate(segmentations)
+        ],
+        categories=[dict(id=1, name='person')])
+    path = root / 'annotations' / 'instances_train2017.json'
+    path.write_text(json.dumps(instances))
+    assert convert(str(root), ['train2017'], min_samples=1) == dict(
+        train2017=3, classes=1)
+    reference = COCO(str(path))
+    with open(root / 'annotations' / 'single_object_train2017.json') as f:
+        samples = json.load(f)['samples']
+    for sample, ann in zip(samples, instances['annotations']):
+        written = cv2.imread(str(root / sample['mask']),
+                             cv2.IMREAD_UNCHANGED)
+        np.testing.assert_array_equal(written, reference.annToMask(ann))
+    first = cv2.imread(str(root / samples[0]['mask']), cv2.IMREAD_UNCHANGED)
+    # The square [10, 20) x [10, 20) covers exactly 10 x 10 pixels; a
+    # rasteriser that fills the closed polygon gives 11 x 11.
+    assert first[:25, :25].sum() == 100 and first[10:20, 10:20].all()
+    assert first[40:56, 40:71].any()  # the second part is there too
+    np.testing.assert_array_equal(
+        cv2.imread(str(root / samples[2]['mask']), cv2.IMREAD_UNCHANGED),
+        rle)
+
+
 def test_coco_errors(tmp_path, data):
     with pytest.raises(FileNotFoundError,
                        match='tools/dataset_converters/coco_single_object'):

@@ -191,6 +191,27 @@ def test_audit_passes_standard_and_flags_gradient_masking(
     assert len(report['per_sample']['robust']) == len(images)
 
 
+def test_original_autoattack_runs_and_sees_through_gradient_masking(
+        standard, test_batch):
+    _, images, labels = test_batch
+    images, labels = images[:16], labels[:16]
+    cfg = AuditConfig(
+        pgd_steps=10, restarts=1, square_queries=100, sweep_steps=5,
+        eps_list=(8 / 255, ), surrogates=(), autoattack=True)
+    name = 'AutoAttack-standard (pyautoattack)'
+    honest = run_audit(standard, images, labels, cfg=cfg, progress=False)
+    assert honest['attacks'][name]['acc'] <= (
+        honest['attacks']['PGD-CE-10x1']['acc'] + 1 / 16)
+    # Rounded pixels give PGD no gradient; AutoAttack's Square (5000
+    # queries in its standard version) needs none.
+    masked = TinyClassifier(quantize=True)
+    masked.net = standard.net
+    report = run_audit(masked, images, labels, cfg=cfg, progress=False)
+    assert report['attacks'][name]['acc'] < (
+        report['attacks']['PGD-CE-10x1']['acc'])
+    assert report['robust_acc'] <= report['attacks'][name]['acc']
+
+
 class CenterModel(nn.Module):
     """Class 1 iff the mean brightness of a fixed region exceeds 128.5/255.
 
@@ -240,6 +261,23 @@ def test_object_only_model_has_zero_background_sar():
     assert metrics['attack_distance/sar_background'] == 0
     assert metrics['attack_distance/sar_object'] == pytest.approx(4 / 8)
     assert metrics['attack_distance/attack_distance'] == pytest.approx(4 / 8)
+
+
+def test_attack_distance_attacks_the_true_label_over_all_samples():
+    batch, mask = centre_batch()
+    # Two samples now misclassified: value 100 (far from the cut) and 128
+    # (one grey level below it), both labelled 1.
+    for i in (0, 2):
+        batch['data_samples'][i].set_gt_label(1)
+    metrics = evaluate(AttackDistance(), CenterModel(mask == 1), batch)
+    assert metrics['attack_distance/clean_acc'] == pytest.approx(6 / 8)
+    # The step against the true label keeps the 128 wrong (attacking the
+    # predicted label would push it over the cut, to the true class: 4/8);
+    # both misclassified samples count as successes (over the correct
+    # samples only, SAR(O) would be 3/6 and SAR(B) 0).
+    assert metrics['attack_distance/sar_object'] == pytest.approx(5 / 8)
+    assert metrics['attack_distance/sar_background'] == pytest.approx(2 / 8)
+    assert metrics['attack_distance/attack_distance'] == pytest.approx(3 / 8)
 
 
 def test_ignored_pixels_are_never_perturbed():

@@ -13,7 +13,10 @@
 #   bash tools/run_demo.sh scratch       # one of them
 #
 # Each ends with its report's tables (mean [95% CI] over seeds, the paired
-# difference, the baselines), kept in work_dirs/demo*/report.md.
+# difference, the baselines), kept in work_dirs/demo*/report.md. The scratch
+# study's seed-0 pair (background-independent regime) then gets the
+# gradient-masking audit with the original AutoAttack beside its own
+# attacks, on 100 test images: work_dirs/demo/audit/{topgap,twin}/audit.md.
 # Re-running continues unfinished runs and reuses finished ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +33,29 @@ PY=${VENV:-.venv}/bin/python
 OUT=${WORK_DIR:-work_dirs/demo}
 if [ "$which" != pretrained ]; then
     "$PY" tools/study.py configs/studies/embedded.py --work-dir "$OUT"
+    runs=$OUT/localisation/resnet18_scratch
+    checkpoint() {
+        "$PY" -c "import json, os.path as p, sys; d = sys.argv[1]; \
+print(p.join(d, json.load(open(p.join(d, 'train_done.json')))['checkpoint']))" "$1"
+    }
+    audit=(--num-samples 100 --pgd-steps 20 --restarts 1
+           --square-queries 1000 --autoattack --no-progress)
+    for model in topgap twin; do
+        out=$OUT/audit/$model
+        if [ -f "$out/audit.json" ]; then
+            echo "[demo] audit of the $model exists: $out/audit.md"
+            continue
+        fi
+        twin_args=()
+        if [ $model = topgap ]; then
+            twin_args=(--twin-config "$runs/twin/seed0/eval_test_id.py"
+                       --twin-checkpoint "$(checkpoint "$runs/twin/seed0")")
+        fi
+        "$PY" tools/analysis_tools/robustness_audit.py \
+            "$runs/$model/seed0/eval_test_id.py" \
+            "$(checkpoint "$runs/$model/seed0")" "${twin_args[@]}" \
+            "${audit[@]}" --out-dir "$out"
+    done
 fi
 if [ "$which" != scratch ]; then
     "$PY" tools/study.py configs/studies/embedded_pretrained.py \

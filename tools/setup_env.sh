@@ -30,8 +30,8 @@ if ! "$VENV/bin/python" -c "import torch, torchvision" 2>/dev/null; then
     # shellcheck disable=SC2086
     "${PIP[@]}" install -q $TORCH_SPEC
 fi
-echo "[setup] installing topgap_mm[$MMCV,tests]"
-"${PIP[@]}" install -q -e ".[$MMCV,tests]"
+echo "[setup] installing topgap_mm[$MMCV,tests,autoattack]"
+"${PIP[@]}" install -q -e ".[$MMCV,tests,autoattack]"
 "${PIP[@]}" install -q --no-deps "torchattacks==3.5.1"
 # foolbox only for the 20 labelled ImageNet images it ships (the known-answer
 # test of the pretrained EfficientNet-Lite0); its own imports are never used.
@@ -42,6 +42,8 @@ echo "[setup] installing topgap_mm[$MMCV,tests]"
 import warnings
 warnings.filterwarnings('ignore')
 import torch, mmengine, mmcv, mmpretrain, torchattacks, topgap_mm
+# pycocotools beside a recent transformers once broke mmpretrain.models.
+import mmpretrain.models, pycocotools, pyautoattack
 print(f'[setup] ok: torch {torch.__version__}, mmengine {mmengine.__version__}, '
       f'mmcv {mmcv.__version__}, mmpretrain {mmpretrain.__version__}, '
       f'torchattacks {torchattacks.__version__}, topgap_mm {topgap_mm.__version__}')

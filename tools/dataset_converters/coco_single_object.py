@@ -8,9 +8,9 @@ keeping the images with exactly one object, then the classes with at least
 - ``annotations/single_object_<split>.json``: the class list and one entry
   per kept image (image file, mask file, label), read by the
   ``COCOSingleObject`` dataset;
-- ``single_object_masks/<split>/<image id>.png``: the object's mask,
-  rasterised from its polygons (or uncompressed RLE), 1 object / 0
-  background.
+- ``single_object_masks/<split>/<image id>.png``: the object's mask as
+  pycocotools' ``COCO.annToMask`` decodes it (polygons with every part,
+  uncompressed or compressed RLE), 1 object / 0 background.
 
 "Exactly one object" counts every annotation of the image, crowd regions
 included, and the one annotation must not be a crowd region (a crowd is
@@ -29,74 +29,13 @@ from collections import Counter, defaultdict
 from typing import Dict, List, Sequence
 
 import cv2
-import numpy as np
-
-#: Fixed-point bits of the polygon vertices given to ``cv2.fillPoly``.
-SUBPIXEL_BITS = 4
-
-
-def polygons_to_mask(polygons: Sequence[Sequence[float]], height: int,
-                     width: int) -> np.ndarray:
-    """Rasterise COCO polygons ``[[x0, y0, x1, y1, ...], ...]``.
-
-    COCO vertices are in continuous coordinates where pixel ``(i, j)``
-    spans ``[j, j + 1) x [i, i + 1)``; ``cv2.fillPoly`` puts integer
-    coordinates at pixel centres, hence the half-pixel shift.
-
-    Args:
-        polygons (Sequence[Sequence[float]]): The annotation's polygons.
-        height (int): Image height.
-        width (int): Image width.
-
-    Returns:
-        np.ndarray: (height, width) uint8, 1 inside, 0 outside.
-    """
-    mask = np.zeros((height, width), np.uint8)
-    scale = 1 << SUBPIXEL_BITS
-    pts = [
-        np.round((np.asarray(p, np.float64).reshape(-1, 2) - 0.5) *
-                 scale).astype(np.int32) for p in polygons if len(p) >= 6
-    ]
-    cv2.fillPoly(mask, pts, 1, lineType=cv2.LINE_8, shift=SUBPIXEL_BITS)
-    return mask
-
-
-def rle_to_mask(rle: dict) -> np.ndarray:
-    """Decode an uncompressed COCO RLE ``{'counts': [...], 'size': [h, w]}``.
-
-    Args:
-        rle (dict): Run lengths in column-major order, starting with a run
-            of zeros.
-
-    Returns:
-        np.ndarray: (h, w) uint8 mask.
-    """
-    if isinstance(rle['counts'], str):
-        raise ValueError('Compressed (string) RLE is not supported; the '
-                         'official instances files store non-crowd objects '
-                         'as polygons.')
-    height, width = rle['size']
-    counts = np.asarray(rle['counts'], np.int64)
-    flat = np.repeat(np.arange(len(counts)) % 2, counts).astype(np.uint8)
-    if flat.size != height * width:
-        raise ValueError(f'RLE covers {flat.size} pixels, expected '
-                         f'{height}x{width}.')
-    return flat.reshape(width, height).T.copy()
-
-
-def annotation_mask(ann: dict, height: int, width: int) -> np.ndarray:
-    """The mask of one COCO annotation (polygons or uncompressed RLE)."""
-    seg = ann['segmentation']
-    if isinstance(seg, list):
-        return polygons_to_mask(seg, height, width)
-    return rle_to_mask(seg)
-
+from pycocotools.coco import COCO
 
 def single_object_images(coco: dict) -> List[dict]:
     """The images of one instances file that hold exactly one object.
 
     Args:
-        coco (dict): A loaded ``instances_<split>.json``.
+        coco (dict): A loaded ``instances_<split>.json`` (``COCO.dataset``).
 
     Returns:
         list[dict]: ``image`` (the image entry) and ``ann`` (its only
@@ -135,14 +74,13 @@ def convert(data_root: str, splits: Sequence[str],
                 f'{path!r} not found. It is provided by the COCO archive '
                 f'"annotations_trainval2017.zip" (unpacked to '
                 f'`{data_root}/annotations/`).')
-        with open(path) as f:
-            sources[split] = json.load(f)
-        kept[split] = single_object_images(sources[split])
+        sources[split] = COCO(path)
+        kept[split] = single_object_images(sources[split].dataset)
     counts = Counter(s['ann']['category_id'] for split in splits
                      for s in kept[split])
     categories = {
         c['id']: c['name']
-        for split in splits for c in sources[split]['categories']
+        for split in splits for c in sources[split].dataset['categories']
     }
     cat_ids = sorted(c for c, n in counts.items() if n >= min_samples)
     label_of = {c: i for i, c in enumerate(cat_ids)}
@@ -158,7 +96,8 @@ def convert(data_root: str, splits: Sequence[str],
                 continue
             mask_rel = osp.join('single_object_masks', split,
                                 f'{image["id"]:012d}.png')
-            mask = annotation_mask(ann, image['height'], image['width'])
+            # The reference every COCO user trusts: no rasteriser of ours.
+            mask = sources[split].annToMask(ann)
             cv2.imwrite(osp.join(data_root, mask_rel), mask)
             samples.append(
                 dict(

@@ -1,4 +1,5 @@
 """Loading of object masks, and the file checks the datasets share."""
+import io
 import os.path as osp
 from typing import Dict, Optional, Sequence
 
@@ -6,6 +7,7 @@ import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmengine import fileio
+from PIL import Image, UnidentifiedImageError
 
 from mmpretrain.registry import TRANSFORMS
 from .formatting import IGNORE_INDEX
@@ -26,6 +28,20 @@ MASK_CONVENTIONS = {
 #: CUB masks: a pixel is object when at least this share of the annotators
 #: marked it; 128/255 is a strict majority of CUB's five annotators (153).
 CUB_THRESHOLD = 128
+
+#: EXIF orientation tag -> what showing the stored pixels upright does to
+#: them, as PIL's ``ImageOps.exif_transpose`` and OpenCV's ``IMREAD_COLOR``
+#: apply it (2-4 flips and 180 degrees, 5-8 swap height and width).
+EXIF_ORIENTATION = 0x0112
+_ORIENT = {
+    2: lambda m: m[:, ::-1],
+    3: lambda m: m[::-1, ::-1],
+    4: lambda m: m[::-1],
+    5: lambda m: m.T,
+    6: lambda m: np.rot90(m, -1),
+    7: lambda m: m[::-1, ::-1].T,
+    8: lambda m: np.rot90(m, 1),
+}
 
 
 def check_exists(path: str,
@@ -125,6 +141,38 @@ def decode_object_mask(mask: np.ndarray,
     return out
 
 
+def exif_orientation(content: bytes) -> int:
+    """The EXIF orientation (1-8) of an encoded image; 1 when it has none.
+
+    Args:
+        content (bytes): The image file's bytes.
+
+    Returns:
+        int: The orientation tag, 1 (upright) when absent or unreadable.
+    """
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            value = image.getexif().get(EXIF_ORIENTATION, 1)
+    except (UnidentifiedImageError, OSError):
+        return 1
+    return value if value in _ORIENT else 1
+
+
+def orient_like_image(mask: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply an EXIF orientation to a mask stored in the image's raw frame.
+
+    Args:
+        mask (np.ndarray): (H, W) mask of the stored (unrotated) pixels.
+        orientation (int): EXIF orientation tag, 1-8.
+
+    Returns:
+        np.ndarray: The mask as the upright image shows it.
+    """
+    if orientation not in _ORIENT:
+        return mask
+    return np.ascontiguousarray(_ORIENT[orientation](mask))
+
+
 @TRANSFORMS.register_module()
 class LoadObjectMask(BaseTransform):
     """Load the object mask of an image into ``gt_seg_map``.
@@ -133,6 +181,14 @@ class LoadObjectMask(BaseTransform):
     and ``Pad`` and this package's ``Masked*`` transforms move it with the
     image, as (H, W) uint8 with 1 object, 0 background and 255 ignore.
     Place it right after ``LoadImageFromFile``.
+
+    Masks are annotated on the image's stored pixels (CUB, Pets and COCO
+    masks have the stored width and height). mmcv's ``LoadImageFromFile``
+    with its default ``color_type='color'`` shows an image upright by its
+    EXIF orientation (cv2 and pillow backends alike), so by default the
+    mask gets the same rotation or flip; with
+    ``color_type='color_ignore_orientation'`` set ``follow_image_exif``
+    to False.
 
     **Required Keys:** ``mask_path`` (the transform does nothing without
     it: the dataset has no masks), ``mask_convention`` unless given here.
@@ -145,12 +201,15 @@ class LoadObjectMask(BaseTransform):
             ``mask_convention`` set by the dataset. Defaults to None.
         threshold (int): Object threshold of ``'cub'`` masks (uint8 values).
             Defaults to :data:`CUB_THRESHOLD`.
+        follow_image_exif (bool): Give the mask the EXIF orientation of its
+            image file, as the image loader does. Defaults to True.
         backend_args (dict, optional): Arguments of the file backend.
     """
 
     def __init__(self,
                  convention: Optional[str] = None,
                  threshold: int = CUB_THRESHOLD,
+                 follow_image_exif: bool = True,
                  backend_args: Optional[dict] = None) -> None:
         if convention is not None and convention not in MASK_CONVENTIONS:
             raise ValueError(f'Unknown mask convention {convention!r}; '
@@ -160,6 +219,7 @@ class LoadObjectMask(BaseTransform):
                 f'threshold must be in (0, 255], got {threshold}.')
         self.convention = convention
         self.threshold = threshold
+        self.follow_image_exif = follow_image_exif
         self.backend_args = backend_args
 
     def transform(self, results: dict) -> dict:
@@ -189,17 +249,44 @@ class LoadObjectMask(BaseTransform):
         if raw is None:
             raise ValueError(f'Cannot decode the object mask {path!r}.')
         mask = decode_object_mask(raw, convention, self.threshold)
+        orientation = 1
+        img_path = results.get('img_path')
+        if self.follow_image_exif and img_path is not None:
+            orientation = exif_orientation(
+                fileio.get(img_path, backend_args=self.backend_args))
+            mask = orient_like_image(mask, orientation)
         img = results.get('img')
         if img is not None and img.shape[:2] != mask.shape:
             raise ValueError(
                 f'The object mask {path!r} is {mask.shape[1]}x'
-                f'{mask.shape[0]} but the image {results.get("img_path")!r} '
-                f'is {img.shape[1]}x{img.shape[0]} (width x height); load '
-                f'the mask before any geometric transform.')
+                f'{mask.shape[0]} but the image {img_path!r} is '
+                f'{img.shape[1]}x{img.shape[0]} (width x height); '
+                f'{self._mismatch_hint(img_path, raw, orientation)}.')
         results['gt_seg_map'] = mask
         return results
+
+    def _mismatch_hint(self, img_path: Optional[str], raw: np.ndarray,
+                       orientation: int) -> str:
+        """Why a mask does not match its image, for the error."""
+        if self.follow_image_exif and orientation != 1:
+            return (f'the image carries EXIF orientation {orientation}, '
+                    f'which the mask was given (stored, the mask is '
+                    f'{raw.shape[1]}x{raw.shape[0]}); if the image loader '
+                    f'ignores orientation (color_type='
+                    f'\'color_ignore_orientation\'), set '
+                    f'LoadObjectMask(follow_image_exif=False)')
+        if not self.follow_image_exif and img_path is not None:
+            orientation = exif_orientation(
+                fileio.get(img_path, backend_args=self.backend_args))
+            if orientation != 1:
+                return (f'the image carries EXIF orientation {orientation}, '
+                        f'which the image loader applied and the mask was '
+                        f'not given: set '
+                        f'LoadObjectMask(follow_image_exif=True)')
+        return 'load the mask before any geometric transform'
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(convention={self.convention!r}, '
                 f'threshold={self.threshold}, '
+                f'follow_image_exif={self.follow_image_exif}, '
                 f'backend_args={self.backend_args})')

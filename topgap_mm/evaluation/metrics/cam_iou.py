@@ -54,8 +54,10 @@ class CAMIoU(CAMMetric):
       pixels pooled over the dataset, ``AP = sum_t precision(t) *
       (recall(t) - recall(t_next))`` over the thresholds from high to low,
       i.e. scikit-learn's ``average_precision_score`` on the CAM values
-      bucketed by the grid. wsolevaluation's PxAP code is the same sum
-      without the first term (the recall gained at the highest threshold).
+      bucketed by the grid. wsolevaluation's PxAP
+      (``MaskEvaluator.compute``) is the same sum, the first term (the
+      recall gained at the highest threshold, pixels with CAM value 1.0)
+      included: its histogram's extra bins above 1.0 start the recall at 0.
     - ``iou@best_val_thr`` and ``best_val_thr`` (when a threshold is given).
     - ``best_threshold_on_this_split`` and
       ``iou@best_threshold_on_this_split``.

@@ -32,7 +32,8 @@ def resolve_k(k: Union[int, float], height: int, width: int) -> int:
     Args:
         k (int | float): An int counts CAM positions; a float in (0, 1] is a
             fraction of the CAM area, rounded to the nearest position count
-            and never below 1.
+            (Python's ``round``: a half goes to the even count, so 0.5 of
+            an area of 5 positions is 2) and never below 1.
         height (int): Height of the CAM.
         width (int): Width of the CAM.
 
