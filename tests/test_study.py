@@ -221,6 +221,49 @@ def test_rerun_study_trains_nothing_again(tiny_study):
     assert json.load(open(moved / 'report.json')) == report
 
 
+def test_local_executor_jobs_match_the_sequential_study(tiny_study):
+    """Every run as a submitit job (the local executor stands in for
+    Slurm): the same numbers as the study run here, and a study whose job
+    died continues from the run's checkpoint."""
+    study, sequential, _ = tiny_study
+    out = sequential.parent / 'jobs'
+    args = ['tools/study.py', str(study), '--work-dir', str(out),
+            '--launcher', 'local', '--gpus-per-run', '0', '--cfg-options',
+            'study.seeds=[0]']
+    proc = run_tool(*args, timeout=1500)
+    assert 'submitting 2 jobs (LocalExecutor)' in proc.stdout
+    assert len(list((out / 'submitit').rglob('*_result.pkl'))) == 2
+    for run in ('topgap_k4', 'twin'):
+        ours = out / 'localisation' / 'r18' / run / 'seed0'
+        theirs = sequential / 'localisation' / 'r18' / run / 'seed0'
+        assert json.load(open(ours / 'metrics_test_id.json')) == json.load(
+            open(theirs / 'metrics_test_id.json'))
+    # A job killed after its last checkpoint, before it was evaluated.
+    run_dir = out / 'localisation' / 'r18' / 'twin' / 'seed0'
+    for name in ('train_done.json', 'metrics_test_id.json'):
+        (run_dir / name).unlink()
+    stamp = os.stat(run_dir / 'epoch_1.pth').st_mtime_ns
+    proc = run_tool(*args, timeout=1500)
+    assert 'submitting 1 jobs' in proc.stdout
+    assert 'resumed epoch: 1' in (run_dir / 'train.log').read_text()
+    assert os.stat(run_dir / 'epoch_1.pth').st_mtime_ns == stamp
+    assert (run_dir / 'metrics_test_id.json').is_file()
+    assert (out / 'report.md').is_file()
+
+
+def test_cluster_arguments_are_checked(tmp_path):
+    from topgap_mm.study.cluster import build_executor
+    with pytest.raises(ValueError, match='needs --partition'):
+        build_executor('slurm', str(tmp_path))
+    with pytest.raises(ValueError, match='launcher must be one of'):
+        build_executor('pbs', str(tmp_path))
+    with pytest.raises(ValueError, match='time_limit'):
+        build_executor('local', str(tmp_path), time_limit=0)
+    proc = run_tool('tools/study.py', 'configs/studies/embedded.py',
+                    '--launcher', 'slurm', check=False)
+    assert proc.returncode == 2 and '--partition' in proc.stderr
+
+
 def test_runner_names_a_failing_tool_and_its_log(tmp_path):
     s = spec(seeds=[0])
     runner = StudyRunner(s, str(tmp_path), log=lambda _: None)

@@ -7,6 +7,9 @@ Usage::
     python tools/study.py configs/studies/embedded.py --dry-run
     python tools/study.py STUDY --work-dir work_dirs/my_study \
         --cfg-options study.seeds="[0,1,2,3,4]"
+    # every run as its own Slurm job (submitit), then the report
+    python tools/study.py configs/studies/cub.py --launcher slurm \
+        --partition gpu --gpus-per-run 1 --time-limit 240
 
 The study's work directory gets one directory per run (each with the config
 files it was trained and evaluated with), ``results.json``, ``report.json``
@@ -28,6 +31,9 @@ from mmengine.config import Config, DictAction  # noqa: E402
 
 from topgap_mm.study import (StudyRunner, StudySpec, plan_lines,  # noqa: E402
                              write_report)
+from topgap_mm.study.cluster import (CLUSTER_LAUNCHERS,  # noqa: E402
+                                     build_executor, submit_runs,
+                                     submitit_folder)
 
 
 def parse_args():
@@ -51,7 +57,28 @@ def parse_args():
         nargs='+',
         action=DictAction,
         help='override keys of the study config, e.g. study.seeds="[0,1]"')
-    return parser.parse_args()
+    cluster = parser.add_argument_group(
+        'cluster', 'run every unfinished run as its own job (submitit)')
+    cluster.add_argument(
+        '--launcher',
+        choices=('none', ) + CLUSTER_LAUNCHERS,
+        default='none',
+        help='none: one run after the other here (default); slurm: sbatch '
+        'jobs; local: submitit\'s local executor, to try a set-up')
+    cluster.add_argument('--partition', help='Slurm partition')
+    cluster.add_argument(
+        '--gpus-per-run', type=int, default=1,
+        help='GPUs per job (default 1); more train through torchrun')
+    cluster.add_argument(
+        '--cpus-per-run', type=int, default=8, help='CPUs per job (default 8)')
+    cluster.add_argument(
+        '--time-limit', type=int, default=240,
+        help='minutes per job (default 240); a stopped job is requeued and '
+        'resumes from its checkpoint')
+    args = parser.parse_args()
+    if args.launcher == 'slurm' and not args.partition:
+        parser.error('--launcher slurm needs --partition')
+    return args
 
 
 def main():
@@ -73,6 +100,12 @@ def main():
     if args.dry_run:
         print('\n'.join(plan_lines(runner, runs, args.sec_per_iter)))
         return
+    if args.launcher != 'none':
+        executor = build_executor(
+            args.launcher, submitit_folder(runner.work_dir), args.partition,
+            args.gpus_per_run, args.cpus_per_run, args.time_limit)
+        submit_runs(runner, runs, executor, args.gpus_per_run)
+    # After the jobs every run is finished: this reads their results.
     results = runner.execute(runs)
     write_report(spec, runs, results, runner.work_dir)
     with open(osp.join(runner.work_dir, 'report.md')) as f:

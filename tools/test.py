@@ -16,7 +16,8 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from topgap_mm.apis.checkpoint import check_checkpoint  # noqa: E402
+from topgap_mm.apis import (check_checkpoint,  # noqa: E402
+                            prepare_distributed)
 from topgap_mm.models import use_channels_last  # noqa: E402
 
 
@@ -238,6 +239,7 @@ def main():
 
     # merge cli arguments to config
     cfg = merge_args(cfg, args)
+    prepare_distributed(cfg)
 
     # build the runner from config
     if 'runner_type' not in cfg:
@@ -261,7 +263,7 @@ def main():
     # start testing
     metrics = runner.test()
 
-    if args.out and args.out_item == 'metrics':
+    if args.out and args.out_item == 'metrics' and runner.rank == 0:
         mmengine.dump(metrics, args.out)
 
     if runner.rank == 0:

@@ -13,6 +13,8 @@ from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from topgap_mm.apis import (global_batch_message,  # noqa: E402
+                            prepare_distributed)
 from topgap_mm.models import use_channels_last  # noqa: E402
 from mmengine.utils import digit_version
 from mmengine.utils.dl_utils import TORCH_VERSION
@@ -165,6 +167,7 @@ def main():
 
     # merge cli arguments to config
     cfg = merge_args(cfg, args)
+    prepare_distributed(cfg)
 
     # build the runner from config
     if 'runner_type' not in cfg:
@@ -174,6 +177,9 @@ def main():
         # build customized runner from the registry
         # if 'runner_type' is set in the cfg
         runner = RUNNERS.build(cfg)
+
+    if cfg.get('train_dataloader') is not None:
+        runner.logger.info(global_batch_message(cfg))
 
     # start training
     runner.train()

@@ -56,11 +56,16 @@ class StudyRunner:
                  spec: StudySpec,
                  work_dir: str,
                  python: str = sys.executable,
-                 log: Callable[[str], None] = print):
+                 log: Callable[[str], None] = print,
+                 train_processes: int = 1):
+        if train_processes < 1:
+            raise ValueError(
+                f'train_processes must be >= 1, got {train_processes}.')
         self.spec = spec
         self.work_dir = osp.abspath(work_dir)
         self.python = python
         self.log = log
+        self.train_processes = train_processes
 
     def run_dir(self, run: Run) -> str:
         return osp.join(self.work_dir, run.name)
@@ -68,6 +73,15 @@ class StudyRunner:
     @staticmethod
     def is_trained(run_dir: str) -> bool:
         return osp.isfile(osp.join(run_dir, 'train_done.json'))
+
+    def is_finished(self, run: Run) -> bool:
+        """Whether ``run`` is trained and evaluated on every split."""
+        run_dir = self.run_dir(run)
+        splits = ([self.spec.selection_split]
+                  if self.spec.selection_split else []) + self.spec.test_splits
+        return self.is_trained(run_dir) and all(
+            osp.isfile(osp.join(run_dir, f'metrics_{split}.json'))
+            for split in splits)
 
     def _tool(self, *args: str, log_file: str) -> None:
         env = dict(os.environ)
@@ -105,13 +119,22 @@ class StudyRunner:
             run.cfg_options,
             f'Study run {run.name}: {osp.relpath(run.config, ROOT)} with the '
             "study's options.")
+        # Several processes (one per GPU of a cluster job) through torchrun,
+        # as tools/dist_train.sh starts them.
+        launch = [] if self.train_processes == 1 else [
+            '-m', 'torch.distributed.run',
+            f'--nproc_per_node={self.train_processes}',
+            f'--master_port={29500 + os.getpid() % 1000}'
+        ]
         self._tool(
+            *launch,
             'tools/train.py',
             cfg,
             '--work-dir',
             run_dir,
             '--resume',
             *self.spec.train_args,
+            *(['--launcher', 'pytorch'] if launch else []),
             log_file=osp.join(run_dir, 'train.log'))
         with open(osp.join(run_dir, 'last_checkpoint')) as f:
             checkpoint = osp.join(run_dir, osp.basename(f.read().strip()))

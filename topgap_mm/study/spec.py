@@ -141,6 +141,8 @@ class StudySpec:
                              'name=..., topgap=CONFIG, twin=CONFIG).')
         cfg = copy.deepcopy(DEFAULTS)
         cfg.update(copy.deepcopy(study))
+        #: The study dict as given, for a cluster job to check it again.
+        self.raw = copy.deepcopy(study)
         self.root = root
         self.seeds = self._check_seeds(cfg['seeds'])
         self.regimes = self._check_regimes(cfg['regimes'])

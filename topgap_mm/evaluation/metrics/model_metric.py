@@ -3,7 +3,7 @@ import math
 from typing import Optional
 
 import torch.nn as nn
-from mmengine.dist import get_world_size
+from mmengine.dist import get_rank, get_world_size
 from mmengine.evaluator import BaseMetric
 
 
@@ -19,9 +19,10 @@ class ModelMetric(BaseMetric):
         custom_hooks = [dict(type='AttachModelHook')]
 
     Args:
-        max_samples (int, optional): Process at most this many samples in
-            all (split evenly over the processes), as these metrics can cost
-            many forward/backward passes per image. ``None`` uses all.
+        max_samples (int, optional): Process the first this many samples of
+            the dataset, as these metrics can cost many forward/backward
+            passes per image; the same samples on any number of processes.
+            ``None`` uses all. Subclasses keep one result per sample.
         collect_device (str): Device for collecting results across ranks.
         prefix (str, optional): Prefix of the metric names.
     """
@@ -54,15 +55,28 @@ class ModelMetric(BaseMetric):
         return self._model
 
     def take(self, batch_size: int) -> int:
-        """How many samples of the next batch to process under the cap."""
+        """How many samples of the next batch to process under the cap.
+
+        MMEngine's ``DefaultSampler`` deals the dataset out in turn, so
+        this rank's j-th sample is the dataset's ``rank + j * world_size``-th;
+        only those before ``max_samples`` are taken.
+        """
         if self.max_samples is None:
             return batch_size
-        per_rank = math.ceil(self.max_samples / get_world_size())
+        rank, world_size = get_rank(), get_world_size()
+        per_rank = max(0, math.ceil((self.max_samples - rank) / world_size))
         num = max(0, min(batch_size, per_rank - self._seen))
         self._seen += num
         return num
 
     def evaluate(self, size: int) -> dict:
+        if self.max_samples is not None:
+            size = min(size, self.max_samples)
+            # MMEngine interleaves the ranks' results with zip, which stops
+            # at the shortest list: ranks left one short by the cap pad
+            # with None, which lands past ``size`` and is cut off.
+            per_rank = math.ceil(size / get_world_size())
+            self.results.extend([None] * (per_rank - len(self.results)))
         metrics = super().evaluate(size)
         self._seen = 0
         return metrics
