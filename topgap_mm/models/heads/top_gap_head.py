@@ -52,9 +52,16 @@ class TopGAPClsHead(ClsHead):
     Args:
         num_classes (int): Number of classes.
         in_channels (int): Channels of each map the neck outputs.
-        k (int | float): Positions each class may use; an int counts CAM
-            positions, a float in (0, 1] is a fraction of the CAM area.
-            ``k=1`` is global max pooling, ``k=H*W`` is GAP.
+        k (int | float, optional): Positions each class may use; an int
+            counts CAM positions, a float in (0, 1] is a fraction of the CAM
+            area. ``k=1`` is global max pooling, ``k=H*W`` is GAP. Give
+            either ``k`` (Top-GAP) or ``pool``.
+        pool (dict | nn.Module, optional): Another pooling of the CAM into
+            scores, e.g. ``dict(type='WildcatPool', kmax=0.1, kmin=0.1,
+            alpha=0.7)``, ``dict(type='LogSumExpPool', r=5)``,
+            ``dict(type='GlobalMaxPool')``, ``dict(type='GlobalAvgPool')``
+            or ``dict(type='TopGAP', k=256)`` (the same as ``k=256``); see
+            :mod:`topgap_mm.models.utils.cam_pools`.
         dropout (float): Dropout probability in front of the 1x1
             convolution. Defaults to 0.
         upsample_mode (str): Interpolation of the levels when the head
@@ -80,8 +87,9 @@ class TopGAPClsHead(ClsHead):
     def __init__(self,
                  num_classes: int,
                  in_channels: int,
-                 k: Union[int, float],
+                 k: Optional[Union[int, float]] = None,
                  dropout: float = 0.0,
+                 pool: Optional[Union[dict, nn.Module]] = None,
                  upsample_mode: str = 'bilinear',
                  loss: dict = dict(type='CrossEntropyLoss', loss_weight=1.0),
                  l1_loss: Optional[dict] = dict(
@@ -103,7 +111,16 @@ class TopGAPClsHead(ClsHead):
         self.num_classes = num_classes
         self.in_channels = in_channels
         self.upsample_mode = upsample_mode
-        self.pool = TopGAP(k)
+        if (k is None) == (pool is None):
+            raise ValueError(
+                'TopGAPClsHead needs exactly one of `k` (Top-GAP) and `pool` '
+                f'(another CAM pooling), got k={k!r} and pool={pool!r}; '
+                'with `pool` over a config that sets `k`, also set k=None.')
+        if pool is None:
+            self.pool = TopGAP(k)
+        else:
+            self.pool = pool if isinstance(pool, nn.Module) else \
+                MODELS.build(pool)
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.conv_cam = nn.Conv2d(in_channels, num_classes, kernel_size=1)
         if l1_loss is not None and not isinstance(l1_loss, nn.Module):
@@ -112,9 +129,9 @@ class TopGAPClsHead(ClsHead):
         self.keep_cams = keep_cams
 
     @property
-    def k(self) -> Union[int, float]:
-        """The Top-GAP parameter."""
-        return self.pool.k
+    def k(self) -> Optional[Union[int, float]]:
+        """The Top-GAP parameter; None with another pooling."""
+        return getattr(self.pool, 'k', None)
 
     def forward_cam(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
         """Raw class activation maps of shape (N, num_classes, H, W), at

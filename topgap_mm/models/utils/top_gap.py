@@ -4,6 +4,8 @@ from typing import Union
 import torch
 import torch.nn as nn
 
+from mmpretrain.registry import MODELS
+
 
 def check_k(k: Union[int, float]) -> None:
     """Check ``k`` on its own, before the CAM size is known.
@@ -82,6 +84,7 @@ def top_gap_pool(cam: torch.Tensor, k: Union[int, float]) -> torch.Tensor:
     return flat.topk(num, dim=2, sorted=False).values.mean(dim=2)
 
 
+@MODELS.register_module()
 class TopGAP(nn.Module):
     """Module form of :func:`top_gap_pool`.
 

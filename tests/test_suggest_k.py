@@ -1,0 +1,75 @@
+"""suggest_k: object areas on the CAM grid, the k they suggest, the tool on
+the embedded benchmark and on an official-layout CUB."""
+import json
+
+import numpy as np
+import pytest
+from mmengine.config import Config
+from test_dataset_end_to_end import data_options
+from test_public_datasets import write_cub
+from tool_runner import run_tool
+
+from topgap_mm.apis.object_sizes import (object_fractions, suggest_k,
+                                         training_split_with_test_pipeline)
+from topgap_mm.datasets.fashion_backgrounds import FashionBackgroundsDataset
+
+
+def test_suggestion_is_the_median_area_on_the_grid():
+    result = suggest_k(np.array([0.1, 0.2, 0.3, 0.25, 0.15]), (10, 10))
+    assert result['k'] == 20 and result['fraction'] == 0.2
+    assert result['quantiles'][0.5]['positions'] == pytest.approx(20)
+    assert result['quantiles'][1.0]['fraction'] == pytest.approx(0.3)
+    assert not result['wide']
+    assert suggest_k(np.array([0.01, 0.02, 0.4, 0.5]), (8, 8))['wide']
+    # A speck still gets one position.
+    assert suggest_k(np.array([0.001]), (4, 4))['k'] == 1
+
+
+def test_fractions_are_the_mask_shares_of_the_images():
+    dataset = FashionBackgroundsDataset(
+        split='train', img_size=32, num_samples=6,
+        pipeline=[dict(type='PackMaskedInputs')])
+    expected = [
+        float((dataset.prepare_data(i)['data_samples'].gt_object_mask == 1)
+              .float().mean()) for i in range(6)
+    ]
+    assert object_fractions(dataset).tolist() == pytest.approx(expected)
+    assert len(object_fractions(dataset, 4)) == 4
+
+
+def test_tool_on_the_embedded_benchmark(tmp_path):
+    out = tmp_path / 'k.json'
+    proc = run_tool('tools/analysis_tools/suggest_k.py',
+                    'configs/topgap/resnet18_fashionbg_k16.py',
+                    '--num-samples', '50', '--out', str(out))
+    result = json.loads(out.read_text())
+    # 64 px input, ResNet-18's stride 4 at the FPN's finest level: 16 x 16.
+    assert result['grid'] == [16, 16] and result['num_images'] == 50
+    assert proc.stdout.strip().endswith(
+        f'--cfg-options model.head.k={result["k"]}')
+
+
+def test_tool_on_official_layout_cub(tmp_path):
+    root = write_cub(str(tmp_path / 'CUB_200_2011'))
+    opts = data_options(root)
+    proc = run_tool('tools/analysis_tools/suggest_k.py',
+                    'configs/topgap/resnet18_cub_k256.py', '--cfg-options',
+                    *opts)
+    # 224 px input, stride 4 at the FPN's finest level.
+    assert '3 training images on the 56x56 CAM grid' in proc.stdout
+    assert 'Suggested k = ' in proc.stdout
+    cfg = Config.fromfile('configs/topgap/resnet18_cub_k256.py')
+    cfg.merge_from_dict(dict(o.split('=', 1) for o in opts[:4]))
+    # The training split less the held-out val, with the test pipeline.
+    dataset = training_split_with_test_pipeline(cfg)
+    assert len(dataset) == 3 and 'RandomResizedCrop' not in str(
+        dataset.pipeline)
+    no_masks = write_cub(str(tmp_path / 'no_seg' / 'CUB_200_2011'),
+                         with_seg=False)
+    proc = run_tool('tools/analysis_tools/suggest_k.py',
+                    'configs/topgap/resnet18_cub_k256.py', '--cfg-options',
+                    *data_options(no_masks), check=False)
+    assert proc.returncode != 0 and 'gives no object masks' in proc.stderr
+    proc = run_tool('tools/analysis_tools/suggest_k.py',
+                    'configs/standard/resnet18_fashionbg.py', check=False)
+    assert proc.returncode != 0 and 'makes no CAM' in proc.stderr
