@@ -110,3 +110,50 @@ def test_head_takes_a_pool_config_and_k_still_works():
                       pool=dict(type='GlobalMaxPool'))
     with pytest.raises(ValueError, match='exactly one'):
         TopGAPClsHead(num_classes=3, in_channels=8)
+
+
+def test_per_image_k_follows_each_maps_evidence():
+    from topgap_mm.models.utils import PerImageTopGAP
+    cam = torch.zeros(2, 1, 6, 6, dtype=torch.float64)
+    cam[0, 0, :1, :5] = 1.0  # a 5-position object
+    cam[1, 0, :3, :4] = 1.0  # a 12-position object
+    pool = PerImageTopGAP(ratio=0.5, k_min=2, k_max=10)
+    assert pool.per_image_k(cam).tolist() == [[5], [10]]  # 12 clamped
+    assert torch.allclose(pool(cam), torch.ones(2, 1, dtype=torch.float64))
+    # Its gradient reaches exactly the k selected positions, 1/k each.
+    x = cam.clone().requires_grad_()
+    pool(x).sum().backward()
+    assert (x.grad[0] > 0).sum() == 5 and torch.allclose(
+        x.grad[0][x.grad[0] > 0], torch.full((5, ), 0.2, dtype=x.dtype))
+    assert (x.grad[1] > 0).sum() == 10
+    # A fixed k is Top-GAP.
+    assert torch.allclose(PerImageTopGAP(0.5, 7, 7)(CAM), TopGAP(7)(CAM))
+    assert torch.autograd.gradcheck(
+        PerImageTopGAP(0.3, 2, 0.5),
+        (torch.randperm(60, generator=torch.Generator().manual_seed(2))
+         .double().view(1, 3, 5, 4).requires_grad_(), ))
+    with pytest.raises(ValueError, match='more than `k_max`'):
+        PerImageTopGAP(0.5, 20, 10)(cam)
+    with pytest.raises(ValueError, match='`ratio`'):
+        PerImageTopGAP(0)
+
+
+@pytest.mark.parametrize('name', ['gmp', 'gap', 'wildcat', 'lse', 'perimage'])
+def test_pooling_configs_build_and_train_a_step(name):
+    import os.path as osp
+
+    from mmengine.config import Config
+
+    from mmpretrain.structures import DataSample
+    from topgap_mm.apis import build_classifier
+    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    cfg = Config.fromfile(
+        osp.join(root, f'configs/topgap/pooling/resnet18_fashionbg_{name}.py'))
+    model = build_classifier(cfg, None).train()
+    assert type(model.head.pool).__name__ == cfg.model.head.pool['type']
+    inputs = torch.rand(2, 3, 64, 64)
+    samples = [DataSample().set_gt_label(i) for i in (0, 3)]
+    losses = model(inputs, samples, mode='loss')
+    assert set(losses) == {'loss_cls', 'loss_l1'}
+    sum(losses.values()).backward()
+    assert model.head.conv_cam.weight.grad.abs().sum() > 0

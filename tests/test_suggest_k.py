@@ -62,7 +62,7 @@ def test_tool_on_official_layout_cub(tmp_path):
     cfg.merge_from_dict(dict(o.split('=', 1) for o in opts[:4]))
     # The training split less the held-out val, with the test pipeline.
     dataset = training_split_with_test_pipeline(cfg)
-    assert len(dataset) == 3 and 'RandomResizedCrop' not in str(
+    assert len(dataset) == 3 and 'RandomCrop' not in str(
         dataset.pipeline)
     no_masks = write_cub(str(tmp_path / 'no_seg' / 'CUB_200_2011'),
                          with_seg=False)

@@ -121,3 +121,63 @@ class LogSumExpPool(nn.Module):
 
     def extra_repr(self) -> str:
         return f'r={self.r}'
+
+
+@MODELS.register_module()
+class PerImageTopGAP(nn.Module):
+    """Top-GAP whose k comes from each map's own evidence.
+
+    The paper's outlook: one k for all images fits objects of one size. Here
+    each image's k for each class is the number of positions whose value is
+    at least ``ratio`` of the way from the map's minimum to its maximum (the
+    positions that look like the object), clamped to ``[k_min, k_max]``;
+    the score is the mean of those k largest values. k is a count, so no
+    gradient flows through it: as in Top-GAP, the gradient reaches exactly
+    the selected positions, each with weight 1/k. With ``k_min == k_max``
+    this is :class:`~.top_gap.TopGAP`.
+
+    Args:
+        ratio (float): Where between the map's minimum (0) and maximum (1)
+            a position counts as evidence, in (0, 1]. Defaults to 0.5.
+        k_min (int | float): Fewest positions (count or fraction of the
+            map, see :func:`~.top_gap.resolve_k`). Defaults to 1.
+        k_max (int | float): Most positions, the same way. Defaults to 0.5.
+    """
+
+    def __init__(self,
+                 ratio: float = 0.5,
+                 k_min: Union[int, float] = 1,
+                 k_max: Union[int, float] = 0.5) -> None:
+        super().__init__()
+        if isinstance(ratio, bool) or not isinstance(
+                ratio, (int, float)) or not 0 < ratio <= 1:
+            raise ValueError(f'`ratio` must lie in (0, 1], got {ratio!r}.')
+        check_k(k_min)
+        check_k(k_max)
+        self.ratio, self.k_min, self.k_max = float(ratio), k_min, k_max
+
+    def per_image_k(self, cam: torch.Tensor) -> torch.Tensor:
+        """(N, C) int64: the k of every map."""
+        _check_maps(cam, 'PerImageTopGAP')
+        height, width = cam.shape[-2:]
+        low = resolve_k(self.k_min, height, width)
+        high = resolve_k(self.k_max, height, width)
+        if low > high:
+            raise ValueError(
+                f'`k_min`={self.k_min} gives {low} positions, more than '
+                f'`k_max`={self.k_max} ({high}) on a {height}x{width} map.')
+        flat = cam.detach().flatten(2)
+        lo, hi = flat.amin(dim=2, keepdim=True), flat.amax(dim=2,
+                                                           keepdim=True)
+        count = (flat >= lo + self.ratio * (hi - lo)).sum(dim=2)
+        return count.clamp(low, high)
+
+    def forward(self, cam: torch.Tensor) -> torch.Tensor:
+        k = self.per_image_k(cam)
+        ordered = cam.flatten(2).sort(dim=2, descending=True).values
+        sums = ordered.cumsum(dim=2).gather(2, (k - 1).unsqueeze(2))
+        return sums.squeeze(2) / k.to(cam.dtype)
+
+    def extra_repr(self) -> str:
+        return (f'ratio={self.ratio}, k_min={self.k_min}, '
+                f'k_max={self.k_max}')

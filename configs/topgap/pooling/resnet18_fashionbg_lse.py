@@ -1,0 +1,6 @@
+# The embedded benchmark's Top-GAP ResNet-18 with another CAM pooling:
+# log-sum-exp pooling, sharpness r=5. The same FPN, 1x1 convolution, L1 term
+# and schedule (configs/studies/embedded_pooling.py compares the family).
+_base_ = ['../resnet18_fashionbg_k16.py']
+
+model = dict(head=dict(k=None, pool=dict(type='LogSumExpPool', r=5.0)))
