@@ -226,6 +226,9 @@ def test_local_executor_jobs_match_the_sequential_study(tiny_study):
     Slurm): the same numbers as the study run here, and a study whose job
     died continues from the run's checkpoint."""
     study, sequential, _ = tiny_study
+    if not sequential.exists():
+        # test_rerun_study_trains_nothing_again moved it.
+        sequential = sequential.parent / 'moved'
     out = sequential.parent / 'jobs'
     args = ['tools/study.py', str(study), '--work-dir', str(out),
             '--launcher', 'local', '--gpus-per-run', '0', '--cfg-options',
