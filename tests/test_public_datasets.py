@@ -73,14 +73,21 @@ def write_cub(root, per_class=4, with_seg=True):
             lines['images'].append(f'{idx} {rel}.jpg')
             lines['labels'].append(f'{idx} {c + 1}')
             lines['split'].append(f'{idx} {int(k < per_class // 2)}')
+    write_cub_lists(root, lines, CUB_CLASSES)
+    return root
+
+
+def write_cub_lists(root, lines, folders):
+    """CUB's list files: ``lines`` holds the rows of images.txt
+    (``images``), image_class_labels.txt (``labels``) and
+    train_test_split.txt (``split``); ``folders`` the class folders."""
     for name, key in (('images.txt', 'images'), ('image_class_labels.txt',
                                                  'labels'),
                       ('train_test_split.txt', 'split')):
         with open(osp.join(root, name), 'w') as f:
             f.write('\n'.join(lines[key]) + '\n')
     with open(osp.join(root, 'classes.txt'), 'w') as f:
-        f.write(''.join(f'{i + 1} {c}\n' for i, c in enumerate(CUB_CLASSES)))
-    return root
+        f.write(''.join(f'{i + 1} {c}\n' for i, c in enumerate(folders)))
 
 
 def write_pets(root, per_class=4):
@@ -274,12 +281,7 @@ def test_full_class_lists_match_mmpretrains(tmp_path):
             lines['images'].append(f'{idx} {rel}.jpg')
             lines['labels'].append(f'{idx} {c + 1}')
             lines['split'].append(f'{idx} {1 - k}')
-    for name, key in (('images.txt', 'images'), ('image_class_labels.txt',
-                                                 'labels'),
-                      ('train_test_split.txt', 'split')):
-        (cub / name).write_text('\n'.join(lines[key]) + '\n')
-    (cub / 'classes.txt').write_text(''.join(
-        f'{i + 1} {f}\n' for i, f in enumerate(folders)))
+    write_cub_lists(str(cub), lines, folders)
 
     pets = tmp_path / 'Oxford-IIIT_Pets'
     split = dict(trainval=[], test=[])
