@@ -62,6 +62,36 @@ def test_plan_has_every_seed_k_and_twin_once():
     assert k16.cfg_options == {'randomness.seed': 4, 'model.head.k': 16}
 
 
+def test_pairs_with_one_twin_config_train_it_once_and_both_read_it():
+    # Two Top-GAP configs against the same twin: the twin of a regime and
+    # seed is one deterministic training, so it runs once; each pair's
+    # report must still compare with it, paired by seed.
+    pairs = [dict(name='a', topgap=TOPGAP, twin=TWIN),
+             dict(name='b', topgap=TOPGAP, twin=TWIN)]
+    s = spec(seeds=[0, 1], pairs=pairs, test_splits=['test_id'],
+             regimes=dict(r1={}, r2={}))
+    runs = s.runs()
+    twins = [r for r in runs if r.model == 'twin']
+    assert sorted(r.name for r in twins) == [
+        'r1/a/twin/seed0', 'r1/a/twin/seed1', 'r2/a/twin/seed0',
+        'r2/a/twin/seed1']
+    assert all(r.shared_with == ('b', ) for r in twins)
+    assert len(runs) == 2 * (2 * 2 + 2)
+    results = {}
+    for run in runs:
+        value = 10.0 * run.seed + (50.0 if run.pair == 'b' else 0.0) + (
+            0.0 if run.model == 'twin' else 1.0)
+        results[run.name] = dict(test_id={'accuracy/top1': value})
+    report = build_report(s, runs, results)
+    for regime in ('r1', 'r2'):
+        a = report['regimes'][regime]['a']['splits']['test_id']
+        b = report['regimes'][regime]['b']['splits']['test_id']
+        assert a['accuracy/top1']['twin']['values'] == [0.0, 10.0]
+        assert b['accuracy/top1']['twin']['values'] == [0.0, 10.0]
+        assert a['accuracy/top1']['difference']['mean'] == 1.0
+        assert b['accuracy/top1']['difference']['mean'] == 51.0
+
+
 def test_selection_reads_only_the_selection_split():
     results = {
         8: dict(val={'accuracy/top1': 90.0}, test={'accuracy/top1': 10.0}),
@@ -328,8 +358,9 @@ def test_shipped_study_configs_plan_without_the_data(name):
     runner = StudyRunner(s, '/nonexistent', log=lambda _: None)
     runs = s.runs()
     lines = plan_lines(runner, runs, sec_per_iter=0.1)
-    assert len(runs) == len(s.regimes) * len(s.pairs) * len(s.seeds) * (
-        len(s.k_grid or [None]) + 1)
+    twin_configs = {pair['twin'] for pair in s.pairs}
+    assert len(runs) == len(s.regimes) * len(s.seeds) * (
+        len(s.pairs) * len(s.k_grid or [None]) + len(twin_configs))
     assert 'iterations unknown' not in '\n'.join(lines)
     assert lines[-1].startswith('[study] at 0.1 s/iter')
 

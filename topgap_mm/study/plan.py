@@ -59,6 +59,15 @@ def run_cost(run: Run, cache: Dict) -> Dict:
                 batch=batch)
 
 
+def _sharing(runs: List[Run]) -> str:
+    """How many twins serve several pairs, for the plan's first line."""
+    shared = [r for r in runs if r.shared_with]
+    if not shared:
+        return ''
+    return (f'; {len(shared)} twin run(s) shared by pairs with the same '
+            'twin config, each trained once')
+
+
 def plan_lines(runner: StudyRunner,
                runs: List[Run],
                sec_per_iter: Optional[float] = None) -> List[str]:
@@ -76,7 +85,7 @@ def plan_lines(runner: StudyRunner,
         f'{len(spec.regimes)} regime(s) x {len(spec.pairs)} pair(s) x '
         f'{len(spec.seeds)} seed(s) x (Top-GAP'
         f'{" x " + str(len(spec.k_grid)) + " k" if spec.k_grid else ""}'
-        ' + twin)',
+        ' + twin)' + _sharing(runs),
         f'[study] k and the CAM threshold are chosen on '
         f'`{spec.selection_split}`; reported on {spec.test_splits}; '
         f'baselines: {spec.baselines or "none"}',

@@ -62,7 +62,7 @@ def build_report(spec: StudySpec, runs: List[Run],
                 chosen[seed], selected_k[seed] = candidates[k], k
             twins = {
                 r.seed: results[r.name]
-                for r in runs if r.regime == regime and r.pair == name
+                for r in runs if r.regime == regime and r.serves(name)
                 and r.model == 'twin'
             }
             splits = {}

@@ -21,7 +21,7 @@ See ``configs/studies/embedded.py`` for every key with its meaning.
 import copy
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from mmengine.config import Config
 
@@ -101,6 +101,8 @@ class Run:
         config (str): The model config's path.
         k (int | float | None): ``model.head.k`` of this run, for a k grid.
         cfg_options (dict): Overrides of the regime, the study and the run.
+        shared_with (tuple[str]): Further pairs whose twin this run is: pairs
+            with the same twin config train it once per regime and seed.
     """
     regime: str
     pair: str
@@ -109,6 +111,11 @@ class Run:
     config: str
     k: Optional[float] = None
     cfg_options: Dict = field(default_factory=dict)
+    shared_with: Tuple[str, ...] = ()
+
+    def serves(self, pair: str) -> bool:
+        """Whether this run belongs to ``pair`` (its own or a shared twin)."""
+        return pair == self.pair or pair in self.shared_with
 
     @property
     def name(self) -> str:
@@ -353,9 +360,17 @@ class StudySpec:
         return list(baselines)
 
     def runs(self) -> List[Run]:
-        """Every training the study needs, in the order it runs them."""
+        """Every training the study needs, in the order it runs them.
+
+        Pairs with the same twin config share its training: the twin of a
+        regime and seed is one deterministic run whatever Top-GAP model it
+        is compared with, so it is trained once, in the directory of the
+        first pair that names it, and read by the others
+        (:attr:`Run.shared_with`).
+        """
         planned = []
         for regime, regime_opts in self.regimes.items():
+            twins: Dict[Tuple[str, int], Run] = {}
             for pair in self.pairs:
                 for seed in self.seeds:
                     ks = self.k_grid or [None]
@@ -367,9 +382,14 @@ class StudySpec:
                         planned.append(
                             Run(regime, pair['name'], 'topgap', seed,
                                 pair['topgap'], k, opts))
+                    shared = twins.get((osp.realpath(pair['twin']), seed))
+                    if shared is not None:
+                        shared.shared_with += (pair['name'], )
+                        continue
                     opts = dict(self.cfg_options, **regime_opts)
                     opts['randomness.seed'] = seed
-                    planned.append(
-                        Run(regime, pair['name'], 'twin', seed, pair['twin'],
-                            None, opts))
+                    twin = Run(regime, pair['name'], 'twin', seed,
+                               pair['twin'], None, opts)
+                    twins[(osp.realpath(pair['twin']), seed)] = twin
+                    planned.append(twin)
         return planned
