@@ -29,7 +29,20 @@ _wide = {
     for key, value in (('correlation', 0.25), ('object_scale', (0.3, 0.85)))
 }
 
+# What the comparison needs, on the background-independent test split:
+# accuracy, CAM IoU and PxAP, sparsity and PGD-20 (the ERF distance and the
+# OOD split of the demo study are left out to halve the evaluation time).
+_metrics = [
+    dict(type='Accuracy', topk=(1, )),
+    *[m for m in _base_.interpretability_metrics
+      if m['type'] != 'ERFDistance'],
+    _base_._pgd20,
+]
+
 study = dict(
+    test_splits=['test_id'],
+    topgap_metrics=_metrics,
+    twin_metrics=_metrics,
     pairs=[
         dict(
             name='topgap_k16',
