@@ -57,11 +57,20 @@ setup(
         'pycocotools>=2.0.6',
         # A study's runs as Slurm jobs (tools/study.py --launcher slurm).
         'submitit>=1.5,<2',
+        # GradCAM++, XGradCAM, LayerCAM, EigenCAM and ScoreCAM
+        # (topgap_mm/cam/grad_cam_library.py); pinned, as the glue drives
+        # its BaseCAM's internals.
+        'grad-cam==1.5.7',
     ],
     extras_require={
         'lite': ['mmcv-lite>=2.1.0,<2.2'],
         'full': ['mmcv>=2.1.0,<2.2'],
-        'tests': ['pytest', 'grad-cam==1.5.7', 'scikit-learn'],
+        'tests': [
+            'pytest', 'scikit-learn',
+            # Reference implementations of the pointing game and relevance
+            # mass / rank, in the tests only.
+            'quantus==0.6.0'
+        ],
         # fra31/auto-attack repackaged, for the audit's --autoattack.
         'autoattack': ['pyautoattack==0.2.0'],
     },

@@ -10,7 +10,11 @@ run in a fresh process, round-robin (plain, cam, erf, pgd, plain, ...):
   test image);
 - ``erf``: ``Accuracy`` + ``ERFDistance`` on ``--erf-samples`` images;
 - ``pgd``: ``Accuracy`` + ``RobustAccuracy`` with PGD-20 (8/255) only, on
-  ``--pgd-samples`` images.
+  ``--pgd-samples`` images;
+- ``box``, ``attribution``, ``deletion``, ``mprt``: ``Accuracy`` + one
+  metric of ``configs/_base_/evaluation/localisation.py`` with its cap
+  (``CAMBoxAccuracy``, ``AttributionLocalisation``, ``DeletionInsertion``,
+  ``ParameterRandomisation``).
 
 If a run fails (``RobustAccuracy`` inside the no-grad test loop of
 MMEngine, for one), the error is printed and the run is dropped. PGD-20
@@ -56,6 +60,17 @@ EVALUATORS: Dict[str, str] = {
     'pgd': ("[dict(type='Accuracy', topk=(1, )), "
             "dict(type='RobustAccuracy', max_samples={pgd}, attacks=["
             "dict(type='PGD', eps=8 / 255, alpha=2 / 255, steps=20)])]"),
+    # The metrics of configs/_base_/evaluation/localisation.py, one by one
+    # with their caps: boxes and mask scores on every test image,
+    # deletion / insertion on 100, the randomisation check on 50.
+    'box': ("[dict(type='Accuracy', topk=(1, )), "
+            '_base_.localisation_metrics[0]]'),
+    'attribution': ("[dict(type='Accuracy', topk=(1, )), "
+                    '_base_.localisation_metrics[1]]'),
+    'deletion': ("[dict(type='Accuracy', topk=(1, )), "
+                 '_base_.localisation_metrics[2]]'),
+    'mprt': ("[dict(type='Accuracy', topk=(1, )), "
+             '_base_.localisation_metrics[3]]'),
 }
 
 CHILD = """
@@ -79,12 +94,24 @@ def write_configs(base: str, out_dir: str, erf: int,
     for name, evaluator in EVALUATORS.items():
         path = osp.join(out_dir, f'{name}.py')
         with open(path, 'w') as f:
-            f.write(f'_base_ = [{osp.join(ROOT, base)!r}, '
-                    f"{osp.join(ROOT, 'configs/_base_/evaluation/interpretability.py')!r}]\n"  # noqa: E501
+            bases = [osp.join(ROOT, base)] + [
+                osp.join(ROOT, 'configs/_base_/evaluation', name)
+                for name in ('interpretability.py', 'localisation.py')
+            ]
+            f.write(f'_base_ = {bases!r}\n'
                     f'test_evaluator = '
                     f'{evaluator.format(erf=erf, pgd=pgd)}\n')
         paths[name] = path
     return paths
+
+
+def build_test_dataset(config: str):
+    """The config's test dataset, to count the images a metric sees."""
+    from mmengine.config import Config
+
+    from mmpretrain.registry import DATASETS
+    cfg = Config.fromfile(osp.join(ROOT, config))
+    return DATASETS.build(cfg.test_dataloader.dataset)
 
 
 def random_checkpoint(config: str, path: str) -> str:
@@ -193,8 +220,15 @@ def main() -> None:
         loop = median([r['loop'] for r in runs])
         print(f'| {name} | {wall:.1f} | {(wall / plain_wall - 1) * 100:+.0f}%'
               f' | {loop:.2f} | {(loop / plain_loop - 1) * 100:+.0f}% |')
-    for name, count in (('erf', args.erf_samples), ('pgd',
-                                                    args.pgd_samples)):
+    test_size = len(build_test_dataset(args.config))
+    per_image = dict(
+        erf=args.erf_samples,
+        pgd=args.pgd_samples,
+        box=min(1000, test_size),
+        attribution=min(1000, test_size),
+        deletion=min(100, test_size),
+        mprt=min(50, test_size))
+    for name, count in per_image.items():
         if name in results:
             added = median([r['loop'] for r in results[name]]) - plain_loop
             print(f'{name}: {count / added:.2f} images/s '

@@ -253,16 +253,20 @@ def test_methods_under_no_grad(resnet, method):
 
 def test_method_resolution_and_bad_arguments(resnet):
     assert set(CAM_METHODS) == {
-        'topgap', 'cam', 'gradcam', 'recipro_cam', 'center_gaussian', 'uniform'
+        'topgap', 'cam', 'gradcam', 'recipro_cam', 'gradcam++', 'xgradcam',
+        'layercam', 'eigencam', 'scorecam', 'center_gaussian', 'uniform'
     }
     assert resolve_method(resnet) == 'gradcam'
     assert resolve_method(topgap_classifier()) == 'topgap'
     x = torch.randn(1, 3, 64, 64)
     with pytest.raises(TypeError, match='TopGAPClsHead'):
         compute_cams(resnet, x, 'topgap', 0)
-    with pytest.raises(ValueError, match=r"\['cam', 'center_gaussian', "
-                       r"'gradcam', 'recipro_cam', 'topgap', 'uniform'\]"):
-        compute_cams(resnet, x, 'scorecam', 0)
+    with pytest.raises(
+            ValueError,
+            match=r"\['cam', 'center_gaussian', 'eigencam', 'gradcam', "
+            r"'gradcam\+\+', 'layercam', 'recipro_cam', 'scorecam', 'topgap', "
+            r"'uniform', 'xgradcam'\]"):
+        compute_cams(resnet, x, 'score_cam', 0)
     for method in POST_HOC:
         with pytest.raises(ValueError, match=r'\(N, C, H, W\)'):
             compute_cams(resnet, x[0], method, 0)

@@ -54,6 +54,12 @@ test_evaluator = [
         dict(type='PGD', eps=8 / 255, alpha=2 / 255, steps=3,
              random_start=False)]),
     dict(type='GroupAccuracy', group_key='background'),
+    dict(type='CAMBoxAccuracy', method='auto', threshold=0.3,
+         max_samples=37),
+    dict(type='AttributionLocalisation', method='auto', tolerance=1),
+    dict(type='DeletionInsertion', method='auto', steps=4, max_samples=7),
+    dict(type='ParameterRandomisation', method='auto', max_samples=5,
+         levels=['head', 'neck', 'backbone.layer4']),
 ]
 '''
 
@@ -124,11 +130,14 @@ def test_two_process_test_equals_one_process(trained, tmp_path):
     assert sorted(single) == sorted(double)
     for key in ('accuracy/top1', 'cam/pxap', 'cam/l1', 'erf/distance',
                 'attack_distance/attack_distance', 'acc/PGD-3_eps8',
-                'group/worst_group_accuracy'):
+                'group/worst_group_accuracy', 'box/maxboxacc_v2',
+                'box/top1_loc', 'attribution/pointing_game',
+                'faithfulness/deletion_auc', 'mprt/spearman_all'):
         assert key in single, (key, single)
     # The capped metrics count the same 33 and 9 first samples (with a cap
     # split as ceil(33 / 2) per rank they would count 34 and 10).
-    for key, cap in (('attack_distance/clean_acc', 33), ('acc/clean', 9)):
+    for key, cap in (('attack_distance/clean_acc', 33), ('acc/clean', 9),
+                     ('box/gt_known_loc', 37 / 100)):  # percent
         assert single[key] == double[key]
         assert single[key] * cap == pytest.approx(round(single[key] * cap))
     # Counts agree exactly; values computed in float32 agree to its

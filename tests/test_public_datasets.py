@@ -50,9 +50,12 @@ def shape_of(i):
 # ---------------------------------------------------------------- writers
 
 
-def write_cub(root, per_class=4, with_seg=True):
-    """``CUB_200_2011.tgz`` (+ ``segmentations.tgz``): 3 classes."""
+def write_cub(root, per_class=4, with_seg=True, with_boxes=True):
+    """``CUB_200_2011.tgz`` (+ ``segmentations.tgz``): 3 classes. Each
+    image's box in ``bounding_boxes.txt`` is the tight box of its bird."""
     lines = dict(images=[], labels=[], split=[])
+    if with_boxes:
+        lines['boxes'] = []
     idx = 0
     for c, cls in enumerate(CUB_CLASSES):
         for k in range(per_class):
@@ -73,19 +76,28 @@ def write_cub(root, per_class=4, with_seg=True):
             lines['images'].append(f'{idx} {rel}.jpg')
             lines['labels'].append(f'{idx} {c + 1}')
             lines['split'].append(f'{idx} {int(k < per_class // 2)}')
+            if with_boxes:
+                rows, cols = np.nonzero(mask == 1)
+                x, y = cols.min(), rows.min()
+                lines['boxes'].append(
+                    f'{idx} {x:.1f} {y:.1f} {cols.max() + 1 - x:.1f} '
+                    f'{rows.max() + 1 - y:.1f}')
     write_cub_lists(root, lines, CUB_CLASSES)
     return root
 
 
 def write_cub_lists(root, lines, folders):
     """CUB's list files: ``lines`` holds the rows of images.txt
-    (``images``), image_class_labels.txt (``labels``) and
-    train_test_split.txt (``split``); ``folders`` the class folders."""
+    (``images``), image_class_labels.txt (``labels``),
+    train_test_split.txt (``split``) and, if given, bounding_boxes.txt
+    (``boxes``); ``folders`` the class folders."""
     for name, key in (('images.txt', 'images'), ('image_class_labels.txt',
                                                  'labels'),
-                      ('train_test_split.txt', 'split')):
-        with open(osp.join(root, name), 'w') as f:
-            f.write('\n'.join(lines[key]) + '\n')
+                      ('train_test_split.txt', 'split'),
+                      ('bounding_boxes.txt', 'boxes')):
+        if key in lines:
+            with open(osp.join(root, name), 'w') as f:
+                f.write('\n'.join(lines[key]) + '\n')
     with open(osp.join(root, 'classes.txt'), 'w') as f:
         f.write(''.join(f'{i + 1} {c}\n' for i, c in enumerate(folders)))
 
@@ -270,7 +282,7 @@ def test_full_class_lists_match_mmpretrains(tmp_path):
     from mmpretrain.datasets.categories import (CUB_CATEGORIES,
                                                 OxfordIIITPet_CATEGORIES)
     cub = tmp_path / 'CUB_200_2011'
-    lines = dict(images=[], labels=[], split=[])
+    lines = dict(images=[], labels=[], split=[], boxes=[])
     folders = [f'{i + 1:03d}.{name}' for i, name in enumerate(CUB_CATEGORIES)]
     for c, folder in enumerate(folders):
         for k in range(2):
@@ -281,6 +293,7 @@ def test_full_class_lists_match_mmpretrains(tmp_path):
             lines['images'].append(f'{idx} {rel}.jpg')
             lines['labels'].append(f'{idx} {c + 1}')
             lines['split'].append(f'{idx} {1 - k}')
+            lines['boxes'].append(f'{idx} 60.0 27.0 325.0 304.0')
     write_cub_lists(str(cub), lines, folders)
 
     pets = tmp_path / 'Oxford-IIIT_Pets'

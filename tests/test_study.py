@@ -10,6 +10,7 @@ from tool_runner import ROOT, run_tool
 
 from topgap_mm.study import (Run, StudyRunner, StudySpec, build_report,
                              select_on_split)
+from topgap_mm.study.runner import write_config
 
 TOPGAP = 'configs/topgap/resnet18_fashionbg_k16.py'
 TWIN = 'configs/standard/resnet18_fashionbg.py'
@@ -126,6 +127,41 @@ def test_twin_evaluator_scores_the_baselines_under_their_own_keys():
     assert metrics[2]['method'] == 'uniform'
     topgap = next(r for r in s.runs() if r.model == 'topgap')
     assert all('prefix' not in m for m in runner.metrics_for(topgap))
+
+
+def test_every_thresholded_metric_saves_its_curve_on_val_and_reads_it(
+        tmp_path, monkeypatch):
+    # CAM IoU and box accuracy binarise maps: each writes its own curve on
+    # the selection split and reads that curve's threshold on the tests.
+    metrics = [dict(type='Accuracy', topk=(1, )), dict(type='CAMIoU'),
+               dict(type='CAMBoxAccuracy'), dict(type='CAMSparsity')]
+    s = spec(seeds=[0], test_splits=['test_id'], topgap_metrics=metrics)
+    runner = StudyRunner(s, str(tmp_path), log=lambda _: None)
+    run = next(r for r in s.runs() if r.model == 'topgap')
+    os.makedirs(runner.run_dir(run))
+    write_config(osp.join(runner.run_dir(run), 'train_config.py'),
+                 run.config, run.cfg_options, 'trained elsewhere')
+
+    def fake_tool(*args, log_file):
+        out = args[args.index('--out') + 1]
+        with open(out, 'w') as f:
+            json.dump({'accuracy/top1': 1.0}, f)
+
+    monkeypatch.setattr(runner, '_tool', fake_tool)
+    runner.evaluate(run, 'ckpt.pth')
+    from mmengine.config import Config
+    val = Config.fromfile(osp.join(runner.run_dir(run), 'eval_val.py'))
+    test = Config.fromfile(osp.join(runner.run_dir(run), 'eval_test_id.py'))
+    assert [m['type'] for m in val.test_evaluator] == [
+        'Accuracy', 'CAMIoU', 'CAMBoxAccuracy']
+    curves = {m['type']: m['save_curve'] for m in val.test_evaluator[1:]}
+    assert osp.basename(curves['CAMIoU']) == 'cam_iou_curve_model.json'
+    assert osp.basename(curves['CAMBoxAccuracy']) == \
+        'box_acc_curve_model.json'
+    read = {m['type']: m.get('threshold_from') for m in test.test_evaluator}
+    assert read == dict(Accuracy=None, CAMIoU=curves['CAMIoU'],
+                        CAMBoxAccuracy=curves['CAMBoxAccuracy'],
+                        CAMSparsity=None)
 
 
 def fake_results(s, poison_test=False):
@@ -325,6 +361,10 @@ def test_a_study_without_selection_split_must_choose_nothing():
     with pytest.raises(ValueError, match='`study.selection_split` is None'):
         StudySpec(dict(pairs=[CIFAR], test_splits=['test'],
                        selection_split=None, k_grid=[64, 128]), ROOT)
+    with pytest.raises(ValueError, match='CAMBoxAccuracy'):
+        StudySpec(dict(pairs=[CIFAR], test_splits=['test'],
+                       selection_split=None,
+                       twin_metrics=[dict(type='CAMBoxAccuracy')]), ROOT)
     report = build_report(
         s, s.runs(),
         {r.name: dict(test={'accuracy/top1': 90.0 + r.seed})

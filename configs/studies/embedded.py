@@ -23,14 +23,17 @@
 #   topgap_metrics / twin_metrics   the test evaluator of each model
 #   baselines        CAM methods scored beside the twin's own map, on every
 #                    twin run, with `baseline_metrics` (default: the twin's
-#                    CAMIoU): the twin's other maps ('cam', 'recipro_cam')
-#                    and maps that look at no image ('center_gaussian',
-#                    'uniform')
+#                    CAMIoU): the twin's other maps ('cam', 'recipro_cam',
+#                    'gradcam++', ...) and maps that look at no image
+#                    ('center_gaussian', 'uniform')
 #   cfg_options      applied to every run; train_args / test_args: extra
 #                    flags of tools/train.py / tools/test.py
 #   confidence       of the intervals; paper: numbers of the paper per
 #                    regime/pair/split/metric, shown beside ours
-_base_ = ['../_base_/evaluation/interpretability.py']
+_base_ = [
+    '../_base_/evaluation/interpretability.py',
+    '../_base_/evaluation/localisation.py',
+]
 
 # Background independent of the class in every split: a model can only use
 # the object (the CUB-like setting of the paper's Tables 2 and 7).
@@ -60,6 +63,7 @@ _metrics = [
     dict(type='Accuracy', topk=(1, )),
     *_base_.interpretability_metrics,
     _pgd20,
+    *_base_.localisation_metrics,
 ]
 
 study = dict(
@@ -85,4 +89,10 @@ study = dict(
     topgap_metrics=_metrics,
     twin_metrics=_metrics,
     baselines=['cam', 'recipro_cam', 'center_gaussian', 'uniform'],
+    # Every map-scoring metric for the baselines too: a score is worth what
+    # a map that looks at no image reaches.
+    baseline_metrics=[
+        m for m in _metrics if m['type'] not in ('Accuracy', 'ERFDistance',
+                                                  'RobustAccuracy')
+    ],
 )

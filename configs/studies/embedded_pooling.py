@@ -43,6 +43,8 @@ study = dict(
     test_splits=['test_id'],
     topgap_metrics=_metrics,
     twin_metrics=_metrics,
+    # The baselines through CAMIoU alone (the default).
+    baseline_metrics=None,
     pairs=[
         dict(
             name='topgap_k16',

@@ -6,7 +6,8 @@ keeping the images with exactly one object, then the classes with at least
 ``annotations/instances_<split>.json`` files and writes, once:
 
 - ``annotations/single_object_<split>.json``: the class list and one entry
-  per kept image (image file, mask file, label), read by the
+  per kept image (image file, mask file, label, and the object's box
+  ``bbox``, COCO's ``[x, y, width, height]`` in pixels), read by the
   ``COCOSingleObject`` dataset;
 - ``single_object_masks/<split>/<image id>.png``: the object's mask as
   pycocotools' ``COCO.annToMask`` decodes it (polygons with every part,
@@ -104,6 +105,7 @@ def convert(data_root: str, splits: Sequence[str],
                     img=osp.join(split, image['file_name']),
                     mask=mask_rel,
                     label=label_of[ann['category_id']],
+                    bbox=[float(v) for v in ann['bbox']],
                     image_id=image['id'],
                     category_id=ann['category_id']))
         out = dict(

@@ -1,5 +1,8 @@
 from .baselines import center_gaussian_cams, uniform_cams
 from .cam import original_cams
+from .grad_cam_library import (eigencam_cams, gradcam_plusplus_cams,
+                               layercam_cams, library_cams, scorecam_cams,
+                               xgradcam_cams)
 from .gradcam import gradcam_cams
 from .methods import CAM_METHODS, compute_cams, resolve_method
 from .normalize import normalize_cams
@@ -7,7 +10,9 @@ from .recipro_cam import recipro_cams
 from .topgap_cam import is_topgap_model, select_classes, topgap_cams
 
 __all__ = [
-    'CAM_METHODS', 'center_gaussian_cams', 'compute_cams', 'gradcam_cams',
-    'is_topgap_model', 'normalize_cams', 'original_cams', 'recipro_cams',
-    'resolve_method', 'select_classes', 'topgap_cams', 'uniform_cams'
+    'CAM_METHODS', 'center_gaussian_cams', 'compute_cams', 'eigencam_cams',
+    'gradcam_cams', 'gradcam_plusplus_cams', 'is_topgap_model',
+    'layercam_cams', 'library_cams', 'normalize_cams', 'original_cams',
+    'recipro_cams', 'resolve_method', 'scorecam_cams', 'select_classes',
+    'topgap_cams', 'uniform_cams', 'xgradcam_cams'
 ]

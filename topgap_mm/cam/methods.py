@@ -7,6 +7,8 @@ import torch.nn as nn
 from mmpretrain.structures import DataSample
 from .baselines import center_gaussian_cams, uniform_cams
 from .cam import original_cams
+from .grad_cam_library import (eigencam_cams, gradcam_plusplus_cams,
+                               layercam_cams, scorecam_cams, xgradcam_cams)
 from .gradcam import gradcam_cams
 from .recipro_cam import recipro_cams
 from .topgap_cam import Target, is_topgap_model, topgap_cams
@@ -14,14 +16,21 @@ from .topgap_cam import Target, is_topgap_model, topgap_cams
 #: Methods by name; each takes (model, inputs, target, data_samples,
 #: **kwargs) and returns normalised maps of shape (N, H, W) in [0, 1].
 #: ``'topgap'`` needs a Top-GAP model, ``'cam'`` a GAP + linear head,
-#: ``'recipro_cam'`` a backbone with one output map; ``'gradcam'`` works
-#: on any ImageClassifier; the baselines ``'center_gaussian'`` and
-#: ``'uniform'`` ignore the model and the image.
+#: ``'recipro_cam'`` a backbone with one output map; ``'gradcam'`` and
+#: pytorch-grad-cam's ``'gradcam++'``, ``'xgradcam'``, ``'layercam'``,
+#: ``'eigencam'`` (class-agnostic) and ``'scorecam'`` work on any
+#: ImageClassifier; the baselines ``'center_gaussian'`` and ``'uniform'``
+#: ignore the model and the image.
 CAM_METHODS = {
     'topgap': topgap_cams,
     'cam': original_cams,
     'gradcam': gradcam_cams,
     'recipro_cam': recipro_cams,
+    'gradcam++': gradcam_plusplus_cams,
+    'xgradcam': xgradcam_cams,
+    'layercam': layercam_cams,
+    'eigencam': eigencam_cams,
+    'scorecam': scorecam_cams,
     'center_gaussian': center_gaussian_cams,
     'uniform': uniform_cams,
 }

@@ -3,10 +3,13 @@ import json
 import os.path as osp
 from typing import List, Optional
 
+from mmengine.logging import MMLogger
+
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 from .held_out import VAL_FRACTION, VAL_SEED, HeldOutValMixin
-from .transforms.loading import check_exists, check_listed_files
+from .transforms.loading import (boxes_from_xywh, check_exists,
+                                 check_listed_files)
 
 CONVERTER = ('the converter `python tools/dataset_converters/'
              'coco_single_object.py {data_root} --splits {split}` (run once '
@@ -28,7 +31,11 @@ class COCOSingleObject(HeldOutValMixin, BaseDataset):
         └── <split>/<file name>.jpg                  (<split>.zip)
 
     Each data info holds ``mask_path`` and ``mask_convention='binary'``
-    for ``LoadObjectMask``.
+    for ``LoadObjectMask``, and ``object_boxes`` ((1, 4) float32 ``(x0,
+    y0, x1, y1)``, the annotation's ``bbox`` ``[x, y, w, h]`` of the same
+    object with ``x1 = x + w``) and ``box_file`` for ``LoadObjectBoxes``.
+    A file written by an older converter, without boxes, still loads: its
+    samples have no boxes, and a warning says to re-run the converter.
 
     COCO's own ``val2017`` is the test split here (its test images have no
     public annotations), so choices need a split of their own:
@@ -77,26 +84,34 @@ class COCOSingleObject(HeldOutValMixin, BaseDataset):
             **kwargs)
 
     def load_data_list(self) -> List[dict]:
-        """Load the images, labels and mask paths of the split.
+        """Load the images, labels, mask paths and boxes of the split.
 
         Returns:
-            list[dict]: ``img_path``, ``gt_label``, ``mask_path`` and
-            ``mask_convention``.
+            list[dict]: ``img_path``, ``gt_label``, ``mask_path``,
+            ``mask_convention`` and, unless the converter predates boxes,
+            ``object_boxes`` and ``box_file``.
         """
         num_classes = len(self.CLASSES)
+        samples = self._annotation['samples']
+        with_box = self._has_boxes(samples)
         data_list = []
-        for sample in self._annotation['samples']:
+        for sample in samples:
             if not 0 <= sample['label'] < num_classes:
                 raise ValueError(
                     f'{self.ann_file}: label {sample["label"]} of '
                     f'{sample["img"]!r} is outside the {num_classes} '
                     f'classes.')
-            data_list.append(
-                dict(
-                    img_path=osp.join(self.data_root, sample['img']),
-                    gt_label=sample['label'],
-                    mask_path=osp.join(self.data_root, sample['mask']),
-                    mask_convention='binary'))
+            info = dict(
+                img_path=osp.join(self.data_root, sample['img']),
+                gt_label=sample['label'],
+                mask_path=osp.join(self.data_root, sample['mask']),
+                mask_convention='binary')
+            if with_box:
+                info['object_boxes'] = boxes_from_xywh(
+                    [sample['bbox']],
+                    f'{self.ann_file}: bbox of {sample["img"]!r}')
+                info['box_file'] = self.ann_file
+            data_list.append(info)
         data_list = self._held_out_part(data_list)
         check_listed_files(
             data_list, {
@@ -105,6 +120,24 @@ class COCOSingleObject(HeldOutValMixin, BaseDataset):
                     data_root=self.data_root, split=self.split)
             }, self.ann_file)
         return data_list
+
+    def _has_boxes(self, samples: List[dict]) -> bool:
+        """Whether the converter wrote a ``bbox`` for every sample."""
+        without = [s['img'] for s in samples if 'bbox' not in s]
+        if not without:
+            return True
+        converter = CONVERTER.format(data_root=self.data_root,
+                                     split=self.split)
+        if len(without) < len(samples):
+            raise ValueError(
+                f'{self.ann_file}: {len(without)} of the {len(samples)} '
+                f'samples have no `bbox`, e.g. {without[0]!r}; every sample '
+                f'needs one. Re-run {converter}.')
+        MMLogger.get_current_instance().warning(
+            f'{self.ann_file} has no object boxes (written by an older '
+            f'converter), so box-based metrics cannot run. Re-run '
+            f'{converter} to add them.')
+        return False
 
     def extra_repr(self) -> List[str]:
         """The extra repr information of the dataset."""

@@ -1,19 +1,24 @@
-"""CUB-200-2011 with the object masks of its segmentations archive."""
+"""CUB-200-2011 with its object boxes and the object masks of its
+segmentations archive."""
 import os.path as osp
-from typing import List, Optional
+from typing import Dict, List, Optional, Tuple
 
+import numpy as np
 from mmengine import fileio, list_from_file
 from mmengine.logging import MMLogger
 
 from mmpretrain.datasets import CUB
 from mmpretrain.registry import DATASETS
 from .held_out import VAL_FRACTION, VAL_SEED, HeldOutValMixin
-from .transforms.loading import check_exists, check_listed_files
+from .transforms.loading import (boxes_from_xywh, check_exists,
+                                 check_listed_files)
 
 #: Archive of the images and the text files.
 CUB_ARCHIVE = '"CUB_200_2011.tgz" (unpacked to `CUB_200_2011/`)'
 #: Separately distributed archive of the masks.
 CUB_SEG_ARCHIVE = '"segmentations.tgz" of CUB-200-2011'
+#: One line ``<image_id> <x> <y> <width> <height>`` per image of images.txt.
+CUB_BOX_LINE = '"<image_id> <x> <y> <width> <height>"'
 
 
 def cub_mask_path(seg_root: str, img_rel_path: str) -> str:
@@ -30,6 +35,65 @@ def cub_mask_path(seg_root: str, img_rel_path: str) -> str:
     return osp.join(seg_root, osp.splitext(img_rel_path)[0] + '.png')
 
 
+def _parse_box_line(line: str, where: str) -> Tuple[int, List[float]]:
+    fields = line.split()
+    if len(fields) == 5:
+        try:
+            return int(fields[0]), [float(v) for v in fields[1:]]
+        except ValueError:
+            pass
+    raise ValueError(f'{where}: expected {CUB_BOX_LINE} (an integer id and '
+                     f'four numbers), got {line!r}.')
+
+
+def read_cub_boxes(box_file: str, images_file: str) -> Dict[str, np.ndarray]:
+    """Read CUB's ``bounding_boxes.txt``: one box for every image.
+
+    Args:
+        box_file (str): ``bounding_boxes.txt``, lines ``<image_id> <x> <y>
+            <width> <height>`` in pixels of the stored image.
+        images_file (str): ``images.txt``, lines ``<image_id> <path>``.
+
+    Returns:
+        dict: Image path as in ``images.txt`` -> (1, 4) float32 box
+        ``(x0, y0, x1, y1)`` with ``x1 = x + width``, ``y1 = y + height``.
+
+    Raises:
+        ValueError: If a line is malformed, a box has a negative size, an
+            id is listed twice or is not in ``images.txt``, or an image of
+            ``images.txt`` has no box.
+    """
+    images = {}
+    for line in list_from_file(images_file):
+        if line.strip():
+            image_id, rel_path = line.split()
+            images[int(image_id)] = rel_path
+    boxes, lines = {}, {}
+    for num, line in enumerate(list_from_file(box_file), 1):
+        if not line.strip():
+            continue
+        where = f'{box_file}, line {num}'
+        image_id, xywh = _parse_box_line(line, where)
+        if image_id not in images:
+            raise ValueError(f'{where}: image id {image_id} is not in '
+                             f'{images_file}.')
+        if image_id in lines:
+            raise ValueError(f'{where}: image id {image_id} already has a '
+                             f'box on line {lines[image_id]}; expected one '
+                             f'line per image.')
+        lines[image_id] = num
+        boxes[images[image_id]] = boxes_from_xywh(
+            [xywh], f'{where} (image {image_id}, {images[image_id]!r})')
+    missing = [i for i in images if i not in lines]
+    if missing:
+        raise ValueError(
+            f'{box_file} has no box for {len(missing)} of the {len(images)} '
+            f'images of {images_file}, e.g. image {missing[0]} '
+            f'({images[missing[0]]!r}); expected one line {CUB_BOX_LINE} per '
+            f'image, as {CUB_ARCHIVE} provides it.')
+    return boxes
+
+
 # A name of its own: importing topgap_mm adds to MMPretrain's registry and
 # replaces nothing, so `type='CUB'` stays MMPretrain's class everywhere.
 @DATASETS.register_module()
@@ -39,20 +103,26 @@ class CUBWithMasks(HeldOutValMixin, CUB):
     Extends :class:`mmpretrain.datasets.CUB` (see there for the layout of
     ``CUB_200_2011.tgz``). It reads ``images.txt``,
     ``image_class_labels.txt``, ``train_test_split.txt``, ``classes.txt``
-    and ``images/``, and, when present, the separately distributed
-    segmentations::
+    and ``images/``, and, when present, ``bounding_boxes.txt`` and the
+    separately distributed segmentations::
 
         CUB_200_2011
         ├── classes.txt              1 001.Black_footed_Albatross
         ├── images.txt               1 001.Black_footed_Albatross/Black_...jpg
         ├── image_class_labels.txt   1 1
         ├── train_test_split.txt     1 0      (1 train, 0 test)
+        ├── bounding_boxes.txt       1 60.0 27.0 325.0 304.0   (x y w h)
         ├── images/<class folder>/<image>.jpg
         └── segmentations/<class folder>/<image>.png   (segmentations.tgz)
 
-    Each data info then holds ``mask_path`` and ``mask_convention='cub'``;
-    ``LoadObjectMask`` reads the grayscale PNG (share of annotators) and
-    binarises it at 128, a majority of the five annotators.
+    With the segmentations each data info holds ``mask_path`` and
+    ``mask_convention='cub'``; ``LoadObjectMask`` reads the grayscale PNG
+    (share of annotators) and binarises it at 128, a majority of the five
+    annotators. With ``bounding_boxes.txt`` (checked when the dataset is
+    built: one well-formed line for every image) each data info holds
+    ``object_boxes``, (1, 4) float32 ``(x0, y0, x1, y1)`` with ``x1 = x +
+    width``, and ``box_file``; ``LoadObjectBoxes`` turns them into
+    ``gt_bboxes``.
 
     CUB has no validation split: ``split='val'`` holds out ``val_fraction``
     of every class of the official training split (stratified, seeded by
@@ -90,6 +160,13 @@ class CUBWithMasks(HeldOutValMixin, CUB):
             check_exists(osp.join(data_root, name), CUB_ARCHIVE)
         self.seg_root = osp.join(data_root, seg_prefix)
         self.with_mask = self._resolve_with_mask(with_mask)
+        self.box_file = osp.join(data_root, 'bounding_boxes.txt')
+        if not fileio.exists(self.box_file):
+            MMLogger.get_current_instance().warning(
+                f'CUB-200-2011: no {self.box_file!r}, so the samples have '
+                f'no object boxes and box-based metrics cannot run. It is '
+                f'provided by {CUB_ARCHIVE}.')
+            self.box_file = None
         class_file = osp.join(data_root, 'classes.txt')
         classes = [
             line.split(maxsplit=1)[1] for line in list_from_file(class_file)
@@ -115,13 +192,17 @@ class CUBWithMasks(HeldOutValMixin, CUB):
         return found if with_mask is None else with_mask
 
     def load_data_list(self) -> List[dict]:
-        """Load the images, labels and mask paths of the split.
+        """Load the images, labels, boxes and mask paths of the split.
 
         Returns:
-            list[dict]: ``img_path``, ``gt_label`` and, with masks,
-            ``mask_path`` and ``mask_convention``.
+            list[dict]: ``img_path``, ``gt_label`` and, with boxes,
+            ``object_boxes`` and ``box_file``, with masks, ``mask_path``
+            and ``mask_convention``.
         """
         num_classes = len(self.CLASSES)
+        boxes = None
+        if self.box_file is not None:
+            boxes = read_cub_boxes(self.box_file, self.ann_file)
         data_list = self._held_out_part(super().load_data_list())
         for info in data_list:
             rel_path = osp.relpath(info['img_path'], self.img_prefix)
@@ -130,6 +211,9 @@ class CUBWithMasks(HeldOutValMixin, CUB):
                     f'{self.image_class_labels_file}: class id '
                     f'{info["gt_label"] + 1} of {rel_path!r} is outside the '
                     f'{num_classes} classes of classes.txt.')
+            if boxes is not None:
+                info['object_boxes'] = boxes[rel_path]
+                info['box_file'] = self.box_file
             if self.with_mask:
                 info['mask_path'] = cub_mask_path(self.seg_root, rel_path)
                 info['mask_convention'] = 'cub'
@@ -143,5 +227,6 @@ class CUBWithMasks(HeldOutValMixin, CUB):
         """The extra repr information of the dataset."""
         masks = self.seg_root if self.with_mask else 'none'
         return super().extra_repr() + self._held_out_repr() + [
+            f'Object boxes: \t{self.box_file or "none"}',
             f'Object masks: \t{masks}'
         ]

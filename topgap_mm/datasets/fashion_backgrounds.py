@@ -22,6 +22,7 @@ from scipy import ndimage
 
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
+from .transforms.geometric import tight_box
 
 ASSET_FILE = osp.join(
     osp.dirname(osp.abspath(__file__)), 'assets', 'fashion_mnist_subset.npz')
@@ -440,6 +441,10 @@ class FashionBackgroundsDataset(BaseDataset):
     - ``gt_seg_map``: (img_size, img_size) uint8 object mask, 1 object and 0
       background; mmcv's geometric transforms move it with the image and
       ``PackMaskedInputs`` packs it as ``data_sample.gt_object_mask``.
+    - ``gt_bboxes``: (1, 4) float32 tight box of the mask, ``(x0, y0, x1,
+      y1)`` with ``x0`` the first and ``x1 - 1`` the last object column
+      (likewise rows); mmcv's geometric transforms move it with the image
+      and ``PackMaskedInputs`` packs it as ``data_sample.gt_object_boxes``.
     - ``background`` (int, the group attribute) and ``aligned`` (bool,
       whether ``background == gt_label``); add them to the ``meta_keys`` of
       the packing transform to have them in the data samples.
@@ -512,6 +517,7 @@ class FashionBackgroundsDataset(BaseDataset):
                 img=np.ascontiguousarray(img[..., ::-1]),
                 gt_label=int(label),
                 gt_seg_map=mask,
+                gt_bboxes=tight_box(mask),
                 img_shape=shape,
                 ori_shape=shape,
                 background=int(background),

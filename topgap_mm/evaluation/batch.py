@@ -17,6 +17,8 @@ from ..models.pixel_space import to_pixel_space
 
 #: Field of the data samples that holds the object mask.
 MASK_FIELD = 'gt_object_mask'
+#: Field of the data samples that holds the object boxes.
+BOX_FIELD = 'gt_object_boxes'
 #: Where masks come from, for the error raised when they are missing.
 MASK_SOURCES = ('FashionBackgroundsDataset, CUB (with its segmentations), '
                 'OxfordIIITPet, Waterbirds and COCOSingleObject (or any '
@@ -24,6 +26,15 @@ MASK_SOURCES = ('FashionBackgroundsDataset, CUB (with its segmentations), '
                 'background / 255 ignore into `gt_seg_map`, e.g. with '
                 "`LoadObjectMask`), packed by `dict(type='PackMaskedInputs')` "
                 'at the end of the test pipeline')
+
+
+#: Where boxes come from, for the error raised when they are missing.
+BOX_SOURCES = ("CUBWithMasks (CUB's bounding_boxes.txt), COCOSingleObject "
+               '(the annotation boxes) and FashionBackgroundsDataset (the '
+               'tight box of each mask), packed by '
+               "`dict(type='PackMaskedInputs')` from `gt_bboxes` (x0, y0, "
+               'x1, y1 in pixels, x1 = x0 + width) at the end of the test '
+               'pipeline')
 
 
 def sample_field(sample, name: str):
@@ -107,6 +118,50 @@ def labels_and_masks(
             for i, sample in enumerate(samples)
         ]
     return labels, masks
+
+
+def object_boxes(data_batch: dict, num: int) -> List[torch.Tensor]:
+    """Ground-truth object boxes of a batch's first ``num`` samples.
+
+    Args:
+        data_batch (dict): A collated batch with ``inputs`` and
+            ``data_samples``.
+        num (int): How many samples to take.
+
+    Returns:
+        list[torch.Tensor]: Per sample an (M, 4) float64 tensor of boxes
+        ``(x0, y0, x1, y1)`` in pixels of the model input, ``x1 = x0 +
+        width``; M >= 1.
+
+    Raises:
+        ValueError: If a sample has no boxes, or a box is not inside its
+            image or has a negative size.
+    """
+    samples = list(data_batch.get('data_samples') or [None] * num)[:num]
+    boxes = []
+    for i, sample in enumerate(samples):
+        box = sample_field(sample, BOX_FIELD)
+        if box is None:
+            raise ValueError(
+                f'This metric needs ground-truth boxes in the data samples '
+                f'(field `{BOX_FIELD}`), and this dataset gives none. Boxes '
+                f'are provided by {BOX_SOURCES}.')
+        box = torch.as_tensor(box, dtype=torch.float64).reshape(-1, 4)
+        height, width = data_batch['inputs'][i].shape[-2:]
+        if len(box) == 0:
+            raise ValueError(f'Image {i} of the batch has an empty '
+                             f'`{BOX_FIELD}`; every image needs a box.')
+        x0, y0, x1, y1 = box.unbind(1)
+        if bool(((x1 < x0) | (y1 < y0) | (x0 < 0) | (y0 < 0)
+                 | (x1 > width) | (y1 > height)).any()):
+            raise ValueError(
+                f'Image {i} of the batch ({height}x{width}) has a box '
+                f'outside the image or of negative size: '
+                f'{box.tolist()}; boxes are (x0, y0, x1, y1) with '
+                f'0 <= x0 <= x1 <= width and 0 <= y0 <= y1 <= height, '
+                f'moved with the image by the pipeline\'s transforms.')
+        boxes.append(box)
+    return boxes
 
 
 def preprocess(model: nn.Module, data_batch: dict, num: int) -> dict:

@@ -26,6 +26,22 @@ SHOWN = (
     ('group/worst', 'worst group', 1.0),
 )
 
+#: The second table of a split: box localisation, the mask scores of the
+#: attribution literature, faithfulness and the randomisation check (where
+#: "(low)" marks the metrics on which lower is better).
+SHOWN_LOCALISATION = (
+    ('box/maxboxacc_v2', 'MaxBoxAccV2', 1.0),
+    ('box/gt_known_loc', 'GT-known Loc', 1.0),
+    ('box/top1_loc', 'Top-1 Loc', 1.0),
+    ('attribution/pointing_game', 'pointing game', 1.0),
+    ('attribution/relevance_mass', 'rel. mass', 1.0),
+    ('attribution/relevance_rank', 'rel. rank', 1.0),
+    ('faithfulness/deletion_auc', 'deletion (low)', 1.0),
+    ('faithfulness/insertion_auc', 'insertion', 1.0),
+    ('mprt/spearman_top', 'MPRT head (low)', 1.0),
+    ('mprt/spearman_all', 'MPRT all (low)', 1.0),
+)
+
 
 def build_report(spec: StudySpec, runs: List[Run],
                  results: Dict[str, Dict]) -> Dict:
@@ -155,12 +171,15 @@ def render_markdown(report: Dict) -> str:
             ]:
                 lines += [f'Selected k per seed: {entry["selected_k"]}', '']
             for split, rows in entry['splits'].items():
-                lines += [f'### {split}', ''] + _split_table(rows) + ['']
+                lines += [f'### {split}', ''] + _split_table(rows, SHOWN)
+                if any(key in rows for key, _, _ in SHOWN_LOCALISATION):
+                    lines += [''] + _split_table(rows, SHOWN_LOCALISATION)
+                lines += ['']
     return '\n'.join(lines)
 
 
-def _split_table(rows: Dict[str, Dict]) -> List[str]:
-    shown = [(key, short, scale) for key, short, scale in SHOWN
+def _split_table(rows: Dict[str, Dict], columns: tuple) -> List[str]:
+    shown = [(key, short, scale) for key, short, scale in columns
              if key in rows]
     methods = []
     for key, _, _ in shown:

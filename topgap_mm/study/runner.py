@@ -163,9 +163,11 @@ class StudyRunner:
         data its training validates on; ``tools/test.py --on-val``); a test
         split is the test loader with ``split_key`` set to its name. On the
         selection split only the metrics whose type is in the study's
-        ``selection_metrics`` run (by default accuracy and CAMIoU). Every
-        CAMIoU's threshold is chosen on the selection split (its curve is
-        saved there) and applied unchanged to the test splits.
+        ``selection_metrics`` run (by default accuracy, CAMIoU and
+        CAMBoxAccuracy). Every threshold of a metric that binarises maps
+        (one with a ``curve_file``: CAMIoU, CAMBoxAccuracy) is chosen on the
+        selection split (its curve is saved there) and applied unchanged to
+        the test splits.
 
         Returns:
             dict: split -> metric name -> value.
@@ -183,10 +185,14 @@ class StudyRunner:
                 for m in self.metrics_for(run):
                     if on_val and m['type'] not in self.spec.selection_metrics:
                         continue
-                    if m['type'] == 'CAMIoU':
-                        # Named by the metric's prefix: one curve per map.
+                    stem = getattr(METRICS.get(m['type']), 'curve_file',
+                                   None)
+                    if stem is not None:
+                        # A metric that binarises maps at a threshold chosen
+                        # on the selection split; named by its prefix: one
+                        # curve per map.
                         tag = (m.get('prefix') or 'model').replace('/', '_')
-                        curve = osp.join(run_dir, f'cam_iou_curve_{tag}.json')
+                        curve = osp.join(run_dir, f'{stem}_{tag}.json')
                         m['save_curve' if on_val else 'threshold_from'] = curve
                     evaluator.append(m)
                 options = {} if on_val else dict(self.spec.test_options[split])

@@ -52,9 +52,9 @@ DEFAULTS = dict(
     baselines=[],
     baseline_metrics=None,
     # Metric types run on the selection split: what `select_k_by` and the
-    # CAM-IoU threshold need; the costly ones (ERF, attacks) run on the
-    # test splits only.
-    selection_metrics=['Accuracy', 'CAMIoU'],
+    # CAM-IoU and box thresholds need; the costly ones (ERF, attacks,
+    # deletion / insertion) run on the test splits only.
+    selection_metrics=['Accuracy', 'CAMIoU', 'CAMBoxAccuracy'],
     cfg_options={},
     train_args=[],
     test_args=[],
@@ -240,13 +240,17 @@ class StudySpec:
         """A study without a selection split must have nothing to choose."""
         if self.selection_split is not None:
             return
-        metrics = self.topgap_metrics + self.twin_metrics
-        if self.k_grid or self.baselines or any(m['type'] == 'CAMIoU'
-                                                for m in metrics):
+        from mmpretrain.registry import METRICS
+        thresholded = [
+            m['type'] for m in self.topgap_metrics + self.twin_metrics
+            if getattr(METRICS.get(m['type']), 'curve_file', None)
+        ]
+        if self.k_grid or self.baselines or thresholded:
             raise ValueError(
                 '`study.selection_split` is None, but the study chooses k '
-                '(`k_grid`) or a CAM-IoU threshold (CAMIoU, `baselines`): '
-                'name a held-out split (the configs\' `val_dataloader`).')
+                '(`k_grid`) or a map threshold (`baselines`, '
+                f'{sorted(set(thresholded)) or "CAMIoU"}): name a held-out '
+                'split (the configs\' `val_dataloader`).')
 
     def _check_val_is_held_out(self, pair: dict) -> None:
         """The selection split (each config's ``val_dataloader``) must not be

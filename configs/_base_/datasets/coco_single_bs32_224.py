@@ -6,8 +6,8 @@
 # It keeps the images with exactly one object and the classes with at least
 # 20 of them (the paper reports 53 classes; the converter prints the count,
 # which `num_classes` below and in the model must match), and rasterises
-# each object's mask. The augmentation is MMPretrain's ImageNet recipe in
-# the mask-aware versions.
+# each object's mask and keeps its box. The augmentation is MMPretrain's
+# ImageNet recipe in the mask- and box-aware versions.
 dataset_type = 'COCOSingleObject'
 data_root = 'data/coco'
 num_classes = 53
@@ -23,6 +23,7 @@ data_preprocessor = dict(
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadObjectMask'),
+    dict(type='LoadObjectBoxes'),
     dict(type='MaskedRandomResizedCrop', scale=224),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackMaskedInputs'),
@@ -31,6 +32,7 @@ train_pipeline = [
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadObjectMask'),
+    dict(type='LoadObjectBoxes'),
     dict(type='MaskedResizeEdge', scale=256, edge='short'),
     dict(type='CenterCrop', crop_size=224),
     dict(type='PackMaskedInputs'),

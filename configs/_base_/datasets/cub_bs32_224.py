@@ -12,6 +12,9 @@
 # would shift it by half a pixel), and `PackMaskedInputs` packs it as
 # `gt_object_mask` for the mask metrics. Without the segmentations the
 # dataset warns, the pipelines skip the mask and training is unchanged.
+# Likewise `LoadObjectBoxes` takes each image's box from
+# `bounding_boxes.txt`, the same transforms move it, and it is packed as
+# `gt_object_boxes` for the box metrics.
 dataset_type = 'CUBWithMasks'
 data_root = 'data/CUB_200_2011'
 
@@ -27,6 +30,7 @@ data_preprocessor = dict(
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadObjectMask'),
+    dict(type='LoadObjectBoxes'),
     dict(type='MaskedResize', scale=256),
     dict(type='MaskedRandomCrop', crop_size=224),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
@@ -36,6 +40,7 @@ train_pipeline = [
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadObjectMask'),
+    dict(type='LoadObjectBoxes'),
     dict(type='MaskedResize', scale=256),
     dict(type='CenterCrop', crop_size=224),
     dict(type='PackMaskedInputs'),

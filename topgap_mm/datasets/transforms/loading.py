@@ -1,7 +1,8 @@
-"""Loading of object masks, and the file checks the datasets share."""
+"""Loading of object masks and boxes, and the file checks the datasets
+share."""
 import io
 import os.path as osp
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -31,17 +32,22 @@ CUB_THRESHOLD = 128
 
 #: EXIF orientation tag -> what showing the stored pixels upright does to
 #: them, as PIL's ``ImageOps.exif_transpose`` and OpenCV's ``IMREAD_COLOR``
-#: apply it (2-4 flips and 180 degrees, 5-8 swap height and width).
+#: apply it: ``(flip left-right, flip up-down, then transpose)``. 2-4 are
+#: flips and 180 degrees, 5-8 swap height and width (6 turns clockwise, 8
+#: anticlockwise). Masks and boxes both follow this one table.
 EXIF_ORIENTATION = 0x0112
 _ORIENT = {
-    2: lambda m: m[:, ::-1],
-    3: lambda m: m[::-1, ::-1],
-    4: lambda m: m[::-1],
-    5: lambda m: m.T,
-    6: lambda m: np.rot90(m, -1),
-    7: lambda m: m[::-1, ::-1].T,
-    8: lambda m: np.rot90(m, 1),
+    2: (True, False, False),
+    3: (True, True, False),
+    4: (False, True, False),
+    5: (False, False, True),
+    6: (False, True, True),
+    7: (True, True, True),
+    8: (True, False, True),
 }
+#: A box may reach this many pixels past its image's border (annotation
+#: tools round); it is then clipped to the image.
+BOX_TOLERANCE = 1.
 
 
 def check_exists(path: str,
@@ -141,6 +147,29 @@ def decode_object_mask(mask: np.ndarray,
     return out
 
 
+def read_image_frame(
+        content: bytes) -> Tuple[int, Optional[Tuple[int, int]]]:
+    """The EXIF orientation and the stored size of an encoded image.
+
+    Only the header is parsed; the pixels are not decoded.
+
+    Args:
+        content (bytes): The image file's bytes.
+
+    Returns:
+        tuple: The orientation tag (1-8, 1 when absent or unreadable) and
+        the stored (height, width) before orientation (None when
+        unreadable).
+    """
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            value = image.getexif().get(EXIF_ORIENTATION, 1)
+            width, height = image.size
+    except (UnidentifiedImageError, OSError):
+        return 1, None
+    return (value if value in _ORIENT else 1), (height, width)
+
+
 def exif_orientation(content: bytes) -> int:
     """The EXIF orientation (1-8) of an encoded image; 1 when it has none.
 
@@ -150,12 +179,7 @@ def exif_orientation(content: bytes) -> int:
     Returns:
         int: The orientation tag, 1 (upright) when absent or unreadable.
     """
-    try:
-        with Image.open(io.BytesIO(content)) as image:
-            value = image.getexif().get(EXIF_ORIENTATION, 1)
-    except (UnidentifiedImageError, OSError):
-        return 1
-    return value if value in _ORIENT else 1
+    return read_image_frame(content)[0]
 
 
 def orient_like_image(mask: np.ndarray, orientation: int) -> np.ndarray:
@@ -170,11 +194,186 @@ def orient_like_image(mask: np.ndarray, orientation: int) -> np.ndarray:
     """
     if orientation not in _ORIENT:
         return mask
-    return np.ascontiguousarray(_ORIENT[orientation](mask))
+    flip_x, flip_y, transpose = _ORIENT[orientation]
+    if flip_x:
+        mask = mask[:, ::-1]
+    if flip_y:
+        mask = mask[::-1]
+    if transpose:
+        mask = mask.T
+    return np.ascontiguousarray(mask)
+
+
+def upright_shape(shape: Tuple[int, int],
+                  orientation: int) -> Tuple[int, int]:
+    """The (height, width) of stored pixels of ``shape`` shown upright.
+
+    Args:
+        shape (tuple[int, int]): Stored (height, width).
+        orientation (int): EXIF orientation tag, 1-8.
+
+    Returns:
+        tuple[int, int]: ``shape``, swapped for orientations 5-8.
+    """
+    swaps = orientation in _ORIENT and _ORIENT[orientation][2]
+    return (shape[1], shape[0]) if swaps else tuple(shape)
+
+
+def orient_boxes_like_image(boxes: np.ndarray, orientation: int,
+                            stored_shape: Tuple[int, int]) -> np.ndarray:
+    """Apply an EXIF orientation to boxes given on the stored pixels.
+
+    Args:
+        boxes (np.ndarray): (N, 4) ``(x0, y0, x1, y1)`` pixel edges
+            (``x1 = x0 + width``) on the stored (unrotated) pixels.
+        orientation (int): EXIF orientation tag, 1-8.
+        stored_shape (tuple[int, int]): (height, width) of the stored
+            pixels.
+
+    Returns:
+        np.ndarray: (N, 4) float32 boxes on the upright image, the tight
+        boxes of the oriented pixels that the boxes covered.
+    """
+    boxes = np.array(boxes, dtype=np.float32).reshape(-1, 4)
+    if orientation not in _ORIENT:
+        return boxes
+    flip_x, flip_y, transpose = _ORIENT[orientation]
+    height, width = stored_shape
+    if flip_x:
+        boxes[:, [0, 2]] = width - boxes[:, [2, 0]]
+    if flip_y:
+        boxes[:, [1, 3]] = height - boxes[:, [3, 1]]
+    if transpose:
+        boxes = boxes[:, [1, 0, 3, 2]]
+    return np.ascontiguousarray(boxes)
+
+
+def boxes_from_xywh(xywh: Sequence[Sequence[float]],
+                    where: str) -> np.ndarray:
+    """Turn ``(x, y, width, height)`` annotations into ``gt_bboxes`` rows.
+
+    Args:
+        xywh (Sequence[Sequence[float]]): One ``(x, y, width, height)`` per
+            box, in pixels (CUB's ``bounding_boxes.txt``, COCO's ``bbox``).
+        where (str): The file and entry they come from, for the error.
+
+    Returns:
+        np.ndarray: (N, 4) float32 ``(x0, y0, x1, y1)`` with
+        ``x1 = x + width`` and ``y1 = y + height``.
+
+    Raises:
+        ValueError: If a box is not four finite numbers or has a negative
+            width or height.
+    """
+    try:
+        boxes = np.array(xywh, dtype=np.float64).reshape(-1, 4)
+    except (TypeError, ValueError):
+        raise ValueError(f'{where}: expected boxes as (x, y, width, '
+                         f'height) numbers, got {xywh!r}.') from None
+    if not np.isfinite(boxes).all() or (boxes[:, 2:] < 0).any():
+        raise ValueError(f'{where}: expected boxes as (x, y, width, height) '
+                         f'with finite numbers and width, height >= 0, got '
+                         f'{boxes.tolist()}.')
+    boxes[:, 2:] += boxes[:, :2]
+    return boxes.astype(np.float32)
+
+
+def check_boxes_inside(boxes: np.ndarray, shape: Tuple[int, int],
+                       where: str) -> np.ndarray:
+    """Check that boxes lie in their image and clip them to it.
+
+    Args:
+        boxes (np.ndarray): (N, 4) ``(x0, y0, x1, y1)`` pixel edges.
+        shape (tuple[int, int]): (height, width) of the image.
+        where (str): The image and the annotation file, for the error.
+
+    Returns:
+        np.ndarray: (N, 4) float32 boxes clipped to the image.
+
+    Raises:
+        ValueError: If a box reaches more than :data:`BOX_TOLERANCE` pixels
+            past the image, or has a negative width or height.
+    """
+    height, width = shape
+    boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
+    low, high = -BOX_TOLERANCE, np.array([width, height]) + BOX_TOLERANCE
+    bad = ((boxes[:, :2] < low).any(1) | (boxes[:, 2:] > high).any(1)
+           | (boxes[:, 2:] < boxes[:, :2]).any(1) | ~np.isfinite(boxes).all(1))
+    if bad.any():
+        x0, y0, x1, y1 = boxes[bad][0].tolist()
+        raise ValueError(
+            f'The object box (x0, y0, x1, y1) = ({x0:g}, {y0:g}, {x1:g}, '
+            f'{y1:g}), i.e. x={x0:g}, y={y0:g}, width={x1 - x0:g}, '
+            f'height={y1 - y0:g}, of {where} does not fit the image of '
+            f'{width}x{height} (width x height): expected 0 <= x0 <= x1 <= '
+            f'{width} and 0 <= y0 <= y1 <= {height} (x1 = x + width, '
+            f'{BOX_TOLERANCE:g} pixel of tolerance).')
+    boxes[:, 0::2] = boxes[:, 0::2].clip(0, width)
+    boxes[:, 1::2] = boxes[:, 1::2].clip(0, height)
+    return boxes
+
+
+class _FollowImageExif(BaseTransform):
+    """Base of the loaders of annotations made on an image's stored pixels.
+
+    mmcv's ``LoadImageFromFile`` with its default ``color_type='color'``
+    shows an image upright by its EXIF orientation (cv2 and pillow backends
+    alike), so by default the annotation gets the same rotation or flip;
+    with ``color_type='color_ignore_orientation'`` set
+    ``follow_image_exif`` to False.
+
+    Args:
+        follow_image_exif (bool): Give the annotation the EXIF orientation
+            of its image file, as the image loader does. Defaults to True.
+        backend_args (dict, optional): Arguments of the file backend.
+    """
+
+    #: What the transform loads, for the messages.
+    what = 'the annotation'
+
+    def __init__(self,
+                 follow_image_exif: bool = True,
+                 backend_args: Optional[dict] = None) -> None:
+        self.follow_image_exif = follow_image_exif
+        self.backend_args = backend_args
+
+    def _image_frame(self,
+                     results: dict) -> Tuple[int, Optional[Tuple[int, int]]]:
+        """:func:`read_image_frame` of the sample's image file; ``(1,
+        None)`` for an image without a file."""
+        img_path = results.get('img_path')
+        if img_path is None:
+            return 1, None
+        return read_image_frame(
+            fileio.get(img_path, backend_args=self.backend_args))
+
+    def _mismatch_hint(self, results: dict, orientation: int,
+                       detail: str) -> str:
+        """Why an annotation does not fit its image, for the error.
+
+        Args:
+            results (dict): The sample.
+            orientation (int): The orientation the annotation was given.
+            detail (str): The annotation's stored size, for the message.
+        """
+        name = type(self).__name__
+        if self.follow_image_exif and orientation != 1:
+            return (f'the image carries EXIF orientation {orientation}, '
+                    f'which was applied to {self.what} ({detail}); if the '
+                    f'image loader ignores orientation (color_type='
+                    f'\'color_ignore_orientation\'), set '
+                    f'{name}(follow_image_exif=False)')
+        if not self.follow_image_exif:
+            orientation = self._image_frame(results)[0]
+            if orientation != 1:
+                return (f'the image carries EXIF orientation {orientation}, '
+                        f'which the image loader applied but {self.what} '
+                        f'did not get: set {name}(follow_image_exif=True)')
+        return f'load {self.what} before any geometric transform'
 
 
 @TRANSFORMS.register_module()
-class LoadObjectMask(BaseTransform):
+class LoadObjectMask(_FollowImageExif):
     """Load the object mask of an image into ``gt_seg_map``.
 
     The mask ends up where mmcv's ``Resize``, ``CenterCrop``, ``RandomFlip``
@@ -206,6 +405,8 @@ class LoadObjectMask(BaseTransform):
         backend_args (dict, optional): Arguments of the file backend.
     """
 
+    what = 'the mask'
+
     def __init__(self,
                  convention: Optional[str] = None,
                  threshold: int = CUB_THRESHOLD,
@@ -217,10 +418,9 @@ class LoadObjectMask(BaseTransform):
         if not 0 < threshold <= 255:
             raise ValueError(
                 f'threshold must be in (0, 255], got {threshold}.')
+        super().__init__(follow_image_exif, backend_args)
         self.convention = convention
         self.threshold = threshold
-        self.follow_image_exif = follow_image_exif
-        self.backend_args = backend_args
 
     def transform(self, results: dict) -> dict:
         """Read, decode and check the mask.
@@ -250,43 +450,91 @@ class LoadObjectMask(BaseTransform):
             raise ValueError(f'Cannot decode the object mask {path!r}.')
         mask = decode_object_mask(raw, convention, self.threshold)
         orientation = 1
-        img_path = results.get('img_path')
-        if self.follow_image_exif and img_path is not None:
-            orientation = exif_orientation(
-                fileio.get(img_path, backend_args=self.backend_args))
+        if self.follow_image_exif:
+            orientation = self._image_frame(results)[0]
             mask = orient_like_image(mask, orientation)
         img = results.get('img')
         if img is not None and img.shape[:2] != mask.shape:
+            detail = f'stored, the mask is {raw.shape[1]}x{raw.shape[0]}'
             raise ValueError(
                 f'The object mask {path!r} is {mask.shape[1]}x'
-                f'{mask.shape[0]} but the image {img_path!r} is '
+                f'{mask.shape[0]} but the image '
+                f'{results.get("img_path")!r} is '
                 f'{img.shape[1]}x{img.shape[0]} (width x height); '
-                f'{self._mismatch_hint(img_path, raw, orientation)}.')
+                f'{self._mismatch_hint(results, orientation, detail)}.')
         results['gt_seg_map'] = mask
         return results
-
-    def _mismatch_hint(self, img_path: Optional[str], raw: np.ndarray,
-                       orientation: int) -> str:
-        """Why a mask does not match its image, for the error."""
-        if self.follow_image_exif and orientation != 1:
-            return (f'the image carries EXIF orientation {orientation}, '
-                    f'which the mask was given (stored, the mask is '
-                    f'{raw.shape[1]}x{raw.shape[0]}); if the image loader '
-                    f'ignores orientation (color_type='
-                    f'\'color_ignore_orientation\'), set '
-                    f'LoadObjectMask(follow_image_exif=False)')
-        if not self.follow_image_exif and img_path is not None:
-            orientation = exif_orientation(
-                fileio.get(img_path, backend_args=self.backend_args))
-            if orientation != 1:
-                return (f'the image carries EXIF orientation {orientation}, '
-                        f'which the image loader applied and the mask was '
-                        f'not given: set '
-                        f'LoadObjectMask(follow_image_exif=True)')
-        return 'load the mask before any geometric transform'
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(convention={self.convention!r}, '
                 f'threshold={self.threshold}, '
+                f'follow_image_exif={self.follow_image_exif}, '
+                f'backend_args={self.backend_args})')
+
+
+@TRANSFORMS.register_module()
+class LoadObjectBoxes(_FollowImageExif):
+    """Load the object boxes of an image into ``gt_bboxes``.
+
+    Datasets put the boxes as annotated, on the image's stored pixels, into
+    ``object_boxes``. This transform gives them the image's EXIF orientation
+    as the image loader does (see :class:`LoadObjectMask`), checks that they
+    lie in the image and clips them to it. ``gt_bboxes`` is (N, 4) float32
+    ``(x0, y0, x1, y1)`` in pixels with ``x1 = x0 + width`` (a box over the
+    pixel columns 3, 4 and 5 has ``x0 = 3, x1 = 6``), the convention of
+    mmcv's and mmdet's transforms: mmcv's ``Resize``, ``CenterCrop``,
+    ``RandomFlip`` and ``Pad`` and this package's ``Masked*`` transforms
+    move the boxes with the image, and ``PackMaskedInputs`` packs them as
+    ``data_sample.gt_object_boxes``. Place it right after
+    ``LoadImageFromFile``.
+
+    **Required Keys:** ``img``, ``object_boxes`` ((N, 4) ``(x0, y0, x1,
+    y1)``; the transform does nothing without it: the dataset has no
+    boxes), ``box_file`` (optional, the annotation file for messages).
+
+    **Added Keys:** ``gt_bboxes``.
+
+    Args:
+        follow_image_exif (bool): Give the boxes the EXIF orientation of
+            their image file, as the image loader does. Defaults to True.
+        backend_args (dict, optional): Arguments of the file backend.
+    """
+
+    what = 'the boxes'
+
+    def transform(self, results: dict) -> dict:
+        """Orient, check and clip the boxes.
+
+        Args:
+            results (dict): The sample, after ``LoadImageFromFile``.
+
+        Returns:
+            dict: ``results`` with ``gt_bboxes``.
+        """
+        boxes = results.get('object_boxes')
+        if boxes is None:
+            return results
+        height, width = results['img'].shape[:2]
+        orientation, stored = self._image_frame(results)
+        if stored is None:
+            orientation, stored = 1, (height, width)
+        applied = orientation if self.follow_image_exif else 1
+        upright = upright_shape(stored, applied)
+        img_path = results.get('img_path')
+        if upright != (height, width):
+            detail = f'stored, the image is {stored[1]}x{stored[0]}'
+            raise ValueError(
+                f'The image {img_path!r} is {width}x{height} (width x '
+                f'height) where its object boxes expect {upright[1]}x'
+                f'{upright[0]}; '
+                f'{self._mismatch_hint(results, applied, detail)}.')
+        where = (f'the image {img_path!r} (boxes from '
+                 f'{results.get("box_file")!r})')
+        boxes = check_boxes_inside(boxes, stored, where)
+        results['gt_bboxes'] = orient_boxes_like_image(boxes, applied, stored)
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}('
                 f'follow_image_exif={self.follow_image_exif}, '
                 f'backend_args={self.backend_args})')

@@ -1,18 +1,15 @@
 """Localisation of CAMs against object masks: IoU curve and PxAP."""
-import json
-import os
-import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-from mmengine.logging import MMLogger
 from mmseg.evaluation import IoUMetric
 
 from mmpretrain.registry import METRICS
 from ...datasets.transforms.formatting import IGNORE_INDEX
 from ..batch import labels_and_masks
 from .cam_metric import CAMMetric
+from .held_out_threshold import resolve_threshold, write_curve
 
 #: 0.00, 0.01, ..., 1.00; a division rather than ``np.linspace`` so that a
 #: threshold such as 0.29 written in a config is exactly a grid value.
@@ -82,6 +79,8 @@ class CAMIoU(CAMMetric):
     """
 
     default_prefix = 'cam'
+    #: File name stem of the curve a study saves on its selection split.
+    curve_file = 'cam_iou_curve'
 
     def __init__(self,
                  method: str = 'auto',
@@ -107,45 +106,10 @@ class CAMIoU(CAMMetric):
             raise ValueError(f'`thresholds` must be at least 2 strictly '
                              f'increasing values in [0, 1], got '
                              f'{thresholds!r}.')
-        if threshold is not None and threshold_from is not None:
-            raise ValueError('Give `threshold` or `threshold_from`, not both.')
-        if threshold_from is not None:
-            threshold = self.load_threshold(threshold_from, method)
-        if threshold is not None and not 0 <= threshold <= 1:
-            raise ValueError(f'`threshold` must lie in [0, 1] (CAMs are '
-                             f'min-max normalised), got {threshold}.')
+        threshold = resolve_threshold(threshold, threshold_from, method)
         self.thresholds = grid
-        self.threshold = None if threshold is None else float(threshold)
+        self.threshold = threshold
         self.save_curve = save_curve
-
-    @staticmethod
-    def load_threshold(path: str, method: Optional[str] = None) -> float:
-        """The ``best_threshold`` of a curve JSON written by ``save_curve``.
-
-        Args:
-            path (str): The JSON file.
-            method (str, optional): This metric's CAM method; a different
-                one in the file is warned about, since thresholds do not
-                transfer between methods.
-
-        Returns:
-            float: The threshold.
-        """
-        if not osp.isfile(path):
-            raise FileNotFoundError(
-                f'`threshold_from` file {path!r} does not exist; write it by '
-                f"running CAMIoU with `save_curve={path!r}` on a validation "
-                f'split first.')
-        with open(path) as f:
-            curve = json.load(f)
-        if 'best_threshold' not in curve:
-            raise ValueError(f'{path} has no `best_threshold`; it was not '
-                             f'written by CAMIoU(save_curve=...).')
-        if method is not None and curve.get('method', method) != method:
-            MMLogger.get_current_instance().warning(
-                f"The threshold in {path} was chosen for method "
-                f"{curve['method']!r}, but this metric uses {method!r}.")
-        return float(curve['best_threshold'])
 
     @staticmethod
     def histograms(cam: torch.Tensor, mask: torch.Tensor,
@@ -297,7 +261,4 @@ class CAMIoU(CAMMetric):
             recall=floats(curve['recall']),
             pxap=curve['pxap'],
             best_threshold=curve['best_threshold'])
-        directory = osp.dirname(osp.abspath(self.save_curve))
-        os.makedirs(directory, exist_ok=True)
-        with open(self.save_curve, 'w') as f:
-            json.dump(record, f, indent=1)
+        write_curve(self.save_curve, record)
