@@ -62,7 +62,7 @@ _pgd20 = dict(
 # Deletion / insertion at 16 steps on 50 images per split and map: on 2 CPU
 # cores its 2 x 17 forward passes per image are the costliest of the
 # localisation metrics (every twin run scores 5 maps).
-_localisation = [
+_literature_metrics = [
     dict(m, steps=16, max_samples=50) if m['type'] == 'DeletionInsertion'
     else m for m in _base_.localisation_metrics
 ]
@@ -71,7 +71,7 @@ _metrics = [
     dict(type='Accuracy', topk=(1, )),
     *_base_.interpretability_metrics,
     _pgd20,
-    *_localisation,
+    *_literature_metrics,
 ]
 
 study = dict(
