@@ -100,7 +100,7 @@ study = dict(
     # Every map-scoring metric for the baselines too: a score is worth what
     # a map that looks at no image reaches.
     baseline_metrics=[
-        m for m in _metrics if m['type'] not in ('Accuracy', 'ERFDistance',
-                                                  'RobustAccuracy')
+        m for m in _metrics
+        if m['type'] not in ('Accuracy', 'ERFDistance', 'RobustAccuracy')
     ],
 )

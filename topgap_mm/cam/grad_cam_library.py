@@ -42,7 +42,7 @@ How the library's ``BaseCAM.forward`` is driven here, and why:
 import functools
 import importlib
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, List, Optional, Tuple
 from unittest import mock
 
 import numpy as np
@@ -52,13 +52,12 @@ import tqdm
 
 from mmpretrain.structures import DataSample
 from .cam import check_classifier_inputs
+from .gradcam import Layer, resolve_target_layer
 from .normalize import normalize_cams
 from .topgap_cam import Target, select_classes
 
 if TYPE_CHECKING:
     from pytorch_grad_cam.base_cam import BaseCAM
-
-Layer = Union[None, str, nn.Module]
 
 #: ScoreCAM draws one tqdm bar per image, which would flood a test log.
 _SILENT_TQDM = SimpleNamespace(tqdm=functools.partial(tqdm.tqdm, disable=True))
@@ -85,39 +84,6 @@ class ClassifierLogits(nn.Module):
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.model(inputs, mode='tensor')
-
-
-def resolve_target_layer(model: nn.Module, target_layer: Layer,
-                         method: str) -> nn.Module:
-    """The module whose output map ``method`` explains.
-
-    Args:
-        model (nn.Module): The classifier.
-        target_layer (str | nn.Module, optional): A module of ``model`` or
-            its dotted name; ``None`` means the backbone.
-        method (str): Name of the calling method, for the messages.
-
-    Raises:
-        ValueError: For a name or module that is not part of ``model``.
-        TypeError: For anything else.
-    """
-    if target_layer is None:
-        return model.backbone
-    if isinstance(target_layer, str):
-        try:
-            return model.get_submodule(target_layer)
-        except AttributeError as e:
-            raise ValueError(
-                f'{method}: the model has no submodule {target_layer!r}; '
-                f'use a dotted name from `model.named_modules()`, e.g. '
-                f"'backbone.layer4'.") from e
-    if isinstance(target_layer, nn.Module):
-        if not any(m is target_layer for m in model.modules()):
-            raise ValueError(f'{method}: `target_layer` is not a submodule '
-                             f'of the model.')
-        return target_layer
-    raise TypeError(f'{method}: `target_layer` must be None, a dotted module '
-                    f'name or a module, got {type(target_layer).__name__}.')
 
 
 def _record(cam: 'BaseCAM', probe: nn.Module, layer: nn.Module,

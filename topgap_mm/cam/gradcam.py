@@ -11,9 +11,24 @@ from .normalize import normalize_cams
 from .topgap_cam import Target, select_classes
 
 
-def _resolve_layer(model: nn.Module,
-                   target_layer: Union[None, str, nn.Module]) -> nn.Module:
-    """The module whose output GradCAM explains."""
+#: A module of the model, its dotted name, or None for the backbone.
+Layer = Union[None, str, nn.Module]
+
+
+def resolve_target_layer(model: nn.Module, target_layer: Layer,
+                         method: str = 'GradCAM') -> nn.Module:
+    """The module whose output map ``method`` explains.
+
+    Args:
+        model (nn.Module): The classifier.
+        target_layer (str | nn.Module, optional): A module of ``model`` or
+            its dotted name; ``None`` means the backbone.
+        method (str): Name of the calling method, for the messages.
+
+    Raises:
+        ValueError: For a name or module that is not part of ``model``.
+        TypeError: For anything else.
+    """
     if target_layer is None:
         return model.backbone
     if isinstance(target_layer, str):
@@ -21,15 +36,15 @@ def _resolve_layer(model: nn.Module,
             return model.get_submodule(target_layer)
         except AttributeError as e:
             raise ValueError(
-                f'GradCAM: the model has no submodule {target_layer!r}; '
+                f'{method}: the model has no submodule {target_layer!r}; '
                 f'use a dotted name from `model.named_modules()`, e.g. '
                 f"'backbone.layer4'.") from e
     if isinstance(target_layer, nn.Module):
         if not any(m is target_layer for m in model.modules()):
-            raise ValueError('GradCAM: `target_layer` is not a submodule of '
-                             'the model.')
+            raise ValueError(f'{method}: `target_layer` is not a submodule '
+                             f'of the model.')
         return target_layer
-    raise TypeError(f'GradCAM: `target_layer` must be None, a dotted module '
+    raise TypeError(f'{method}: `target_layer` must be None, a dotted module '
                     f'name or a module, got {type(target_layer).__name__}.')
 
 
@@ -80,7 +95,7 @@ def gradcam_cams(model: nn.Module,
         ``inputs``.
     """
     check_classifier_inputs(model, inputs, 'GradCAM')
-    layer = _resolve_layer(model, target_layer)
+    layer = resolve_target_layer(model, target_layer)
     leaves = []
 
     def cut_graph(module, args, output):
