@@ -10,6 +10,7 @@ from tool_runner import ROOT, run_tool
 
 from topgap_mm.study import (Run, StudyRunner, StudySpec, build_report,
                              select_on_split)
+from topgap_mm.study.report import render_markdown
 from topgap_mm.study.runner import write_config
 
 TOPGAP = 'configs/topgap/resnet18_fashionbg_k16.py'
@@ -91,6 +92,12 @@ def test_pairs_with_one_twin_config_train_it_once_and_both_read_it():
         assert b['accuracy/top1']['twin']['values'] == [0.0, 10.0]
         assert a['accuracy/top1']['difference']['mean'] == 1.0
         assert b['accuracy/top1']['difference']['mean'] == 51.0
+    # The report puts both Top-GAP models beside the one twin they share.
+    side = render_markdown(report).split('## r1: all pairs side by side')[1]
+    rows = side.split('## r1 / a')[0]
+    assert '| a | 6.00 [-57.53, 69.53] |' in rows
+    assert '| b | 56.00 [-7.53, 119.53] |' in rows
+    assert rows.count('| twin | 5.00 [-58.53, 68.53] |') == 1
 
 
 def test_selection_reads_only_the_selection_split():

@@ -164,6 +164,8 @@ def render_markdown(report: Dict) -> str:
         ''
     ]
     for regime, pairs in report['regimes'].items():
+        if len(pairs) > 1:
+            lines += _side_by_side(regime, pairs)
         for pair, entry in pairs.items():
             lines += [f'## {regime} / {pair}', '']
             if sorted(set(map(str, entry['selected_k'].values()))) != [
@@ -176,6 +178,37 @@ def render_markdown(report: Dict) -> str:
                     lines += [''] + _split_table(rows, SHOWN_LOCALISATION)
                 lines += ['']
     return '\n'.join(lines)
+
+
+def _side_by_side(regime: str, pairs: Dict[str, Dict]) -> List[str]:
+    """Every pair's Top-GAP model in one table per split, and the twins
+    once each (pairs that share a twin config share its row)."""
+    lines = [f'## {regime}: all pairs side by side', '']
+    first = next(iter(pairs.values()))
+    for split in first['splits']:
+        keys = [key for key, _, _ in SHOWN
+                if any(key in e['splits'][split] for e in pairs.values())]
+        header = [short for key, short, _ in SHOWN if key in keys]
+        scales = [scale for key, _, scale in SHOWN if key in keys]
+        lines += [f'### {split}', '',
+                  '| model | ' + ' | '.join(header) + ' |',
+                  '|---' * (len(keys) + 1) + '|']
+        twins = {}
+        for pair, entry in pairs.items():
+            rows = entry['splits'][split]
+            lines.append(f'| {pair} | ' + ' | '.join(
+                _fmt(rows.get(key, {}).get('topgap'), scale)
+                for key, scale in zip(keys, scales)) + ' |')
+            twin = tuple(
+                _fmt(rows.get(key, {}).get('twin'), scale)
+                for key, scale in zip(keys, scales))
+            twins.setdefault(twin, []).append(pair)
+        for cells, owners in twins.items():
+            name = 'twin' if len(twins) == 1 else \
+                f'twin of {", ".join(owners)}'
+            lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
+        lines.append('')
+    return lines
 
 
 def _split_table(rows: Dict[str, Dict], columns: tuple) -> List[str]:
