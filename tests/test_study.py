@@ -440,11 +440,11 @@ def test_cub_study_end_to_end_on_the_official_layout(tmp_path):
             f'{loader}.batch_size': 3,
             f'{loader}.num_workers': 0,
             f'{loader}.persistent_workers': False,
-            f'{loader}.dataset.pipeline.2.scale': 72,
+            f'{loader}.dataset.pipeline.3.scale': 72,
         })
-    options['train_dataloader.dataset.pipeline.3.crop_size'] = 64
-    options['val_dataloader.dataset.pipeline.3.crop_size'] = 64
-    options['test_dataloader.dataset.pipeline.3.crop_size'] = 64
+    options['train_dataloader.dataset.pipeline.4.crop_size'] = 64
+    options['val_dataloader.dataset.pipeline.4.crop_size'] = 64
+    options['test_dataloader.dataset.pipeline.4.crop_size'] = 64
     metrics = [dict(type='Accuracy', topk=(1, )), dict(type='CAMIoU')]
     study = tmp_path / 'cub_tiny.py'
     study.write_text(
