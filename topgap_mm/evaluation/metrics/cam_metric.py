@@ -42,6 +42,14 @@ class CAMMetric(ModelMetric):
         self.method = method
         self.method_kwargs = method_kwargs or {}
 
+    @staticmethod
+    def check_target(target: str) -> None:
+        """Raise a ValueError naming ``target`` unless it is ``'gt'`` or
+        ``'pred'``."""
+        if target not in ('gt', 'pred'):
+            raise ValueError(f"`target` must be 'gt' or 'pred', got "
+                             f'{target!r}.')
+
     def attach_model(self, model: nn.Module) -> None:
         super().attach_model(model)
         # A standard model with method='topgap' is left to fail in

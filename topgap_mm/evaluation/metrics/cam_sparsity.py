@@ -49,9 +49,7 @@ class CAMSparsity(CAMMetric):
             max_samples=max_samples,
             collect_device=collect_device,
             prefix=prefix)
-        if target not in ('gt', 'pred'):
-            raise ValueError(f"`target` must be 'gt' or 'pred', got "
-                             f'{target!r}.')
+        self.check_target(target)
         self.target = target
 
     @staticmethod

@@ -198,9 +198,7 @@ class DeletionInsertion(CAMMetric):
             prefix=prefix)
         if not isinstance(steps, int) or steps < 1:
             raise ValueError(f'`steps` must be an int >= 1, got {steps!r}.')
-        if target not in ('gt', 'pred'):
-            raise ValueError(f"`target` must be 'gt' or 'pred', got "
-                             f'{target!r}.')
+        self.check_target(target)
         for key, fill in (('deletion_fill', deletion_fill),
                           ('insertion_start', insertion_start)):
             if fill not in FILLS:

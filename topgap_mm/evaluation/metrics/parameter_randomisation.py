@@ -137,9 +137,7 @@ class ParameterRandomisation(CAMMetric):
             max_samples=max_samples,
             collect_device=collect_device,
             prefix=prefix)
-        if target not in ('gt', 'pred'):
-            raise ValueError(f"`target` must be 'gt' or 'pred', got "
-                             f'{target!r}.')
+        self.check_target(target)
         if levels is not None and (isinstance(levels, str) or not levels):
             raise ValueError(f'`levels` must be a non-empty list of module '
                              f'names, got {levels!r}.')
