@@ -396,7 +396,8 @@ def test_test_splits_may_be_other_datasets():
 
 @pytest.mark.parametrize('name', ['cub', 'pets', 'waterbirds', 'cifar10',
                                   'imagenet', 'embedded', 'embedded_6ep',
-                                  'embedded_pretrained', 'embedded_pooling'])
+                                  'embedded_pretrained', 'embedded_pooling',
+                                  'embedded_pooling_wide'])
 def test_shipped_study_configs_plan_without_the_data(name):
     """Every shipped study checks and plans on a machine without its data
     (the dry run a user starts with)."""
