@@ -98,6 +98,11 @@ def test_pairs_with_one_twin_config_train_it_once_and_both_read_it():
     assert '| a | 6.00 [-57.53, 69.53] |' in rows
     assert '| b | 56.00 [-7.53, 119.53] |' in rows
     assert rows.count('| twin | 5.00 [-58.53, 68.53] |') == 1
+    # b is 50 above a in every seed: paired by seed, the difference has no
+    # spread (unpaired, the seeds' spread would widen it to +-127).
+    assert '| b - a | 50.00 [50.00, 50.00] |' in rows
+    assert report['regimes']['r1']['b']['splits']['test_id'][
+        'accuracy/top1']['topgap']['seeds'] == [0, 1]
 
 
 def test_selection_reads_only_the_selection_split():

@@ -98,8 +98,9 @@ def build_report(spec: StudySpec, runs: List[Run],
                         for s in twins if _finite(twins[s][split].get(key))
                     }
                     row = dict(
-                        topgap=summarize(tg.values(), spec.confidence)
-                        if tg else None,
+                        topgap=dict(
+                            summarize(tg.values(), spec.confidence),
+                            seeds=list(tg)) if tg else None,
                         twin=summarize(tw.values(), spec.confidence)
                         if tw else None)
                     if tg and tw and set(tg) & set(tw):
@@ -165,7 +166,7 @@ def render_markdown(report: Dict) -> str:
     ]
     for regime, pairs in report['regimes'].items():
         if len(pairs) > 1:
-            lines += _side_by_side(regime, pairs)
+            lines += _side_by_side(regime, pairs, report['confidence'])
         for pair, entry in pairs.items():
             lines += [f'## {regime} / {pair}', '']
             if sorted(set(map(str, entry['selected_k'].values()))) != [
@@ -180,11 +181,19 @@ def render_markdown(report: Dict) -> str:
     return '\n'.join(lines)
 
 
-def _side_by_side(regime: str, pairs: Dict[str, Dict]) -> List[str]:
-    """Every pair's Top-GAP model in one table per split, and the twins
-    once each (pairs that share a twin config share its row)."""
-    lines = [f'## {regime}: all pairs side by side', '']
-    first = next(iter(pairs.values()))
+def _side_by_side(regime: str, pairs: Dict[str, Dict],
+                  confidence: float) -> List[str]:
+    """Every pair's Top-GAP model in one table per split, the twins once
+    each (pairs that share a twin config share its row), and each model's
+    difference from the first pair's, paired by seed: the first pair is
+    the reference the others are compared with."""
+    lines = [
+        f'## {regime}: all pairs side by side', '',
+        f'"X - {next(iter(pairs))}" rows are differences paired by seed '
+        f'from the first pair\'s model: an interval that excludes 0 is a '
+        f'difference at the {100 - round(100 * confidence)}% level.', ''
+    ]
+    reference, first = next(iter(pairs.items()))
     for split in first['splits']:
         keys = [key for key, _, _ in SHOWN
                 if any(key in e['splits'][split] for e in pairs.values())]
@@ -207,8 +216,30 @@ def _side_by_side(regime: str, pairs: Dict[str, Dict]) -> List[str]:
             name = 'twin' if len(twins) == 1 else \
                 f'twin of {", ".join(owners)}'
             lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
+        for pair, entry in list(pairs.items())[1:]:
+            lines.append(f'| {pair} - {reference} | ' + ' | '.join(
+                _fmt(
+                    _difference(entry['splits'][split].get(key),
+                                first['splits'][split].get(key),
+                                confidence), scale)
+                for key, scale in zip(keys, scales)) + ' |')
         lines.append('')
     return lines
+
+
+def _difference(row: Optional[Dict], reference: Optional[Dict],
+                confidence: float) -> Optional[Dict]:
+    """The paired difference of two report rows' Top-GAP models over the
+    seeds both have, None when they share none."""
+
+    def by_seed(entry):
+        summary = (entry or {}).get('topgap') or {}
+        return dict(zip(summary.get('seeds', []), summary.get('values', [])))
+
+    first, second = by_seed(row), by_seed(reference)
+    if not set(first) & set(second):
+        return None
+    return paired_difference(first, second, confidence)
 
 
 def _split_table(rows: Dict[str, Dict], columns: tuple) -> List[str]:
