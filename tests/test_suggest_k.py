@@ -4,12 +4,14 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from mmengine.config import Config
 from test_dataset_end_to_end import data_options
 from test_public_datasets import write_cub
 from tool_runner import run_tool
 
-from topgap_mm.apis.object_sizes import (object_fractions, suggest_k,
+from topgap_mm.apis.object_sizes import (box_union_area, measure_objects,
+                                         object_fractions, suggest_k,
                                          training_split_with_test_pipeline)
 from topgap_mm.datasets.fashion_backgrounds import FashionBackgroundsDataset
 
@@ -35,6 +37,33 @@ def test_fractions_are_the_mask_shares_of_the_images():
     ]
     assert object_fractions(dataset).tolist() == pytest.approx(expected)
     assert len(object_fractions(dataset, 4)) == 4
+
+
+def test_box_union_area_counts_pixel_centres_once():
+    # Columns 0..9 have their centres in [0.3, 10.3), rows 0..4 in [0, 5).
+    assert box_union_area(torch.tensor([[0.3, 0., 10.3, 5.]]), 8, 16) == 50
+    # Two 4x4 boxes overlapping on 2x2: the overlap counts once.
+    assert box_union_area(
+        torch.tensor([[0., 0., 4., 4.], [2., 2., 6., 6.]]), 10, 10) == 28
+    # The part outside the image does not count.
+    assert box_union_area(torch.tensor([[-2., -2., 3., 3.]]), 10, 10) == 9
+
+
+def test_boxes_measure_a_sample_without_a_mask():
+    dataset = FashionBackgroundsDataset(
+        split='train', img_size=32, num_samples=4,
+        pipeline=[dict(type='PackMaskedInputs', mask_key='no_mask')])
+    fractions, source = measure_objects(dataset)
+    expected = [
+        float(box_union_area(dataset[i]['data_samples'].gt_object_boxes,
+                             32, 32)) / 32**2 for i in range(4)
+    ]
+    assert source == 'boxes' and fractions.tolist() == pytest.approx(
+        expected)
+    # The tight box frames the mask: never a smaller share.
+    assert np.all(fractions >= object_fractions(FashionBackgroundsDataset(
+        split='train', img_size=32, num_samples=4,
+        pipeline=[dict(type='PackMaskedInputs')])) - 1e-12)
 
 
 def test_tool_on_the_embedded_benchmark(tmp_path):
@@ -64,12 +93,24 @@ def test_tool_on_official_layout_cub(tmp_path):
     dataset = training_split_with_test_pipeline(cfg)
     assert len(dataset) == 3 and 'RandomCrop' not in str(
         dataset.pipeline)
+    assert 'measured on their masks' in proc.stdout
+    with_masks = int(proc.stdout.split('Suggested k = ')[1].split()[0])
+    # Without segmentations the boxes of bounding_boxes.txt are measured;
+    # they frame the masks, so they suggest at least the masks' k.
     no_masks = write_cub(str(tmp_path / 'no_seg' / 'CUB_200_2011'),
                          with_seg=False)
     proc = run_tool('tools/analysis_tools/suggest_k.py',
                     'configs/topgap/resnet18_cub_k256.py', '--cfg-options',
-                    *data_options(no_masks), check=False)
-    assert proc.returncode != 0 and 'gives no object masks' in proc.stderr
+                    *data_options(no_masks))
+    assert 'measured on their boxes' in proc.stdout
+    assert 'upper end' in proc.stdout
+    assert int(proc.stdout.split('Suggested k = ')[1].split()[0]) >= with_masks
+    neither = write_cub(str(tmp_path / 'neither' / 'CUB_200_2011'),
+                        with_seg=False, with_boxes=False)
+    proc = run_tool('tools/analysis_tools/suggest_k.py',
+                    'configs/topgap/resnet18_cub_k256.py', '--cfg-options',
+                    *data_options(neither), check=False)
+    assert proc.returncode != 0 and 'neither object masks' in proc.stderr
     proc = run_tool('tools/analysis_tools/suggest_k.py',
                     'configs/standard/resnet18_fashionbg.py', check=False)
     assert proc.returncode != 0 and 'makes no CAM' in proc.stderr

@@ -1,9 +1,9 @@
 """Suggest Top-GAP's k from the object sizes of a config's training split.
 
-Reads the object masks of the training split through the config's test
-pipeline, maps each object's area onto the config's CAM grid, prints the
-distribution and a suggested k (the median object's area) with its
-fraction, and ends with the ``--cfg-options`` line that sets it. See
+Reads the object masks (or, without masks, the boxes) of the training
+split through the config's test pipeline, maps each object's area onto
+the config's CAM grid, prints the distribution and a suggested k (the
+median object's area) with its fraction, and ends with the ``--cfg-options`` line that sets it. See
 :mod:`topgap_mm.apis.object_sizes`.
 
 Usage::
@@ -26,7 +26,7 @@ from mmengine.config import DictAction  # noqa: E402
 
 from topgap_mm.apis import build_classifier, load_config  # noqa: E402
 from topgap_mm.apis.object_sizes import (  # noqa: E402
-    cam_grid, format_suggestion, object_fractions, suggest_k,
+    cam_grid, format_suggestion, measure_objects, suggest_k,
     training_split_with_test_pipeline)
 
 
@@ -54,10 +54,11 @@ def main(argv=None) -> dict:
     dataset = training_split_with_test_pipeline(cfg)
     try:
         grid = cam_grid(build_classifier(cfg, None), dataset)
-        fractions = object_fractions(dataset, args.num_samples or None)
+        fractions, source = measure_objects(dataset, args.num_samples
+                                            or None)
     except ValueError as e:
         sys.exit(f'suggest_k.py: {e}')
-    result = suggest_k(fractions, grid)
+    result = dict(suggest_k(fractions, grid), source=source)
     print(format_suggestion(result))
     if args.out:
         with open(args.out, 'w') as f:

@@ -3,9 +3,9 @@ suggest.
 
 Top-GAP lets each class use k positions of its map, and the paper sets k
 near the objects' size on the CAM grid (then searches around it). This
-reads the object masks of the training split, through the config's test
-pipeline (deterministic, the input size the model sees), and counts how
-many CAM positions each object covers.
+reads the object masks (or, without masks, the boxes) of the training
+split, through the config's test pipeline (deterministic, the input size
+the model sees), and counts how many CAM positions each object covers.
 """
 import copy
 from typing import Dict, Optional, Tuple
@@ -35,12 +35,17 @@ def training_split_with_test_pipeline(cfg: Config):
 
 def object_fractions(dataset, num_samples: Optional[int] = None
                      ) -> np.ndarray:
-    """The share of each image that its object mask covers.
+    """The share of each image that its object covers.
 
-    Pixels marked ignore (255) count neither as object nor as image.
+    The object is the sample's mask where it has one; pixels marked ignore
+    (255) then count neither as object nor as image. A sample without a
+    mask is measured by the union of its boxes (pixels whose centre lies in
+    a box), which is larger than the object itself: a bird fills about
+    half of its box.
 
     Args:
-        dataset: A dataset whose packed samples carry ``gt_object_mask``.
+        dataset: A dataset whose packed samples carry ``gt_object_mask`` or
+            ``gt_object_boxes``.
         num_samples (int, optional): The first this many samples; None
             takes all.
 
@@ -48,24 +53,58 @@ def object_fractions(dataset, num_samples: Optional[int] = None
         np.ndarray: (N, ) fractions in [0, 1].
 
     Raises:
-        ValueError: If the samples have no object masks.
+        ValueError: If a sample has neither a mask nor boxes.
     """
+    return measure_objects(dataset, num_samples)[0]
+
+
+def measure_objects(dataset, num_samples: Optional[int] = None
+                    ) -> Tuple[np.ndarray, str]:
+    """:func:`object_fractions` and what they were measured on:
+    ``'masks'``, ``'boxes'`` or ``'masks and boxes'`` (each sample by its
+    mask where it has one)."""
     num = len(dataset) if num_samples is None else min(num_samples,
                                                        len(dataset))
-    fractions = []
+    fractions, sources = [], set()
     for i in range(num):
-        sample = dataset[i]['data_samples']
-        if 'gt_object_mask' not in sample:
+        packed = dataset[i]
+        sample = packed['data_samples']
+        if 'gt_object_mask' in sample:
+            mask = torch.as_tensor(sample.gt_object_mask)
+            valid = (mask != IGNORE_INDEX).sum().item()
+            fractions.append((mask == 1).sum().item() / max(valid, 1))
+            sources.add('masks')
+        elif 'gt_object_boxes' in sample:
+            height, width = packed['inputs'].shape[-2:]
+            fractions.append(
+                box_union_area(sample.gt_object_boxes, height, width) /
+                (height * width))
+            sources.add('boxes')
+        else:
             raise ValueError(
-                f'{type(dataset).__name__} gives no object masks '
-                f'(`gt_object_mask`): suggest_k needs them. Use a dataset '
-                f'with masks (CUBWithMasks with segmentations.tgz, '
+                f'{type(dataset).__name__} gives neither object masks '
+                f'(`gt_object_mask`) nor boxes (`gt_object_boxes`): '
+                f'suggest_k needs one of them. Use a dataset with masks '
+                f'(CUBWithMasks with segmentations.tgz, '
                 f'OxfordIIITPetWithMasks, COCOSingleObject, '
-                f'FashionBackgroundsDataset) and PackMaskedInputs.')
-        mask = torch.as_tensor(sample.gt_object_mask)
-        valid = (mask != IGNORE_INDEX).sum().item()
-        fractions.append((mask == 1).sum().item() / max(valid, 1))
-    return np.asarray(fractions, dtype=np.float64)
+                f'FashionBackgroundsDataset) and PackMaskedInputs, or add '
+                f'LoadObjectBoxes to the pipeline of one with boxes.')
+    return (np.asarray(fractions, dtype=np.float64),
+            ' and '.join(sorted(sources)))
+
+
+def box_union_area(boxes: torch.Tensor, height: int, width: int) -> int:
+    """Pixels of a ``height`` x ``width`` image whose centre lies in one of
+    the ``(x0, y0, x1, y1)`` boxes."""
+    centres_y = torch.arange(height, dtype=torch.float64) + 0.5
+    centres_x = torch.arange(width, dtype=torch.float64) + 0.5
+    covered = torch.zeros(height, width, dtype=torch.bool)
+    for x0, y0, x1, y1 in torch.as_tensor(boxes,
+                                          dtype=torch.float64).reshape(-1, 4):
+        rows = (centres_y >= y0) & (centres_y < y1)
+        cols = (centres_x >= x0) & (centres_x < x1)
+        covered |= rows[:, None] & cols[None, :]
+    return int(covered.sum())
 
 
 @torch.no_grad()
@@ -123,7 +162,9 @@ def format_suggestion(result: Dict) -> str:
     h, w = result['grid']
     lines = [
         f'Object area of {result["num_images"]} training images on the '
-        f'{h}x{w} CAM grid ({result["area"]} positions):', '',
+        f'{h}x{w} CAM grid ({result["area"]} positions)' +
+        (f', measured on their {result["source"]}:'
+         if result.get('source') else ':'), '',
         '| quantile | share of the image | CAM positions |', '|---|---|---|'
     ]
     for q, v in result['quantiles'].items():
@@ -136,6 +177,10 @@ def format_suggestion(result: Dict) -> str:
         'the object and no more; search around it on held-out data (a '
         'study\'s k_grid).'
     ]
+    if 'boxes' in result.get('source', ''):
+        lines.append(
+            'Boxes are larger than the objects they frame, so this k is '
+            'an upper end of the range to search.')
     if result['wide']:
         lines.append(
             'The sizes vary widely (the 90% quantile is more than '
