@@ -3,8 +3,8 @@
 Reads the object masks (or, without masks, the boxes) of the training
 split through the config's test pipeline, maps each object's area onto
 the config's CAM grid, prints the distribution and a suggested k (the
-median object's area) with its fraction, and ends with the ``--cfg-options`` line that sets it. See
-:mod:`topgap_mm.apis.object_sizes`.
+median object's area) with its fraction, and ends with the
+``--cfg-options`` line that sets it. See :mod:`topgap_mm.apis.object_sizes`.
 
 Usage::
 
