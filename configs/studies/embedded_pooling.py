@@ -12,7 +12,7 @@
 #
 # 6 pairs x 3 seeds = 18 Top-GAP-family runs and 3 twin runs (the pairs
 # share one twin config, so each seed trains it once): 21 trainings, each
-# with its evaluation 3-6 minutes on 2 CPU cores, about 1.7 hours in all;
+# with its evaluation 3.3-4.5 minutes on 2 CPU cores, about 1.5 hours;
 # `--launcher slurm` runs them as jobs. `suggest_k.py` on the embedded
 # benchmark suggests k=33 (the median object); the demo's k=16 is kept so
 # that Top-GAP here is the demo's model.

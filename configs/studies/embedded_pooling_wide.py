@@ -7,7 +7,7 @@
 #
 #   python tools/study.py configs/studies/embedded_pooling_wide.py
 #
-# 21 trainings as in `embedded_pooling.py`, about 1.7 hours on 2 CPU cores.
+# 21 trainings as in `embedded_pooling.py`, about 1.5 hours on 2 CPU cores.
 _base_ = ['./embedded_pooling.py']
 
 _wide = {
