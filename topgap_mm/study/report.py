@@ -127,8 +127,30 @@ def build_report(spec: StudySpec, runs: List[Run],
                 selected_k={str(s): k
                             for s, k in selected_k.items()},
                 splits=splits)
+        _add_differences_from_first(pairs, spec.confidence)
         report['regimes'][regime] = pairs
     return report
+
+
+def _add_differences_from_first(pairs: Dict[str, Dict],
+                                confidence: float) -> None:
+    """Give every row of the pairs after the first a
+    ``difference_from_first``: its Top-GAP model minus the first pair's,
+    paired by seed, where the two share a seed."""
+
+    def by_seed(row):
+        summary = (row or {}).get('topgap') or {}
+        return dict(zip(summary.get('seeds', []), summary.get('values', [])))
+
+    first = next(iter(pairs.values()))['splits']
+    for entry in list(pairs.values())[1:]:
+        for split, rows in entry['splits'].items():
+            for key, row in rows.items():
+                mine = by_seed(row)
+                theirs = by_seed(first.get(split, {}).get(key))
+                if set(mine) & set(theirs):
+                    row['difference_from_first'] = paired_difference(
+                        mine, theirs, confidence)
 
 
 def _finite(value) -> bool:
@@ -218,28 +240,11 @@ def _side_by_side(regime: str, pairs: Dict[str, Dict],
             lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
         for pair, entry in list(pairs.items())[1:]:
             lines.append(f'| {pair} - {reference} | ' + ' | '.join(
-                _fmt(
-                    _difference(entry['splits'][split].get(key),
-                                first['splits'][split].get(key),
-                                confidence), scale)
+                _fmt(entry['splits'][split].get(key, {}).get(
+                    'difference_from_first'), scale)
                 for key, scale in zip(keys, scales)) + ' |')
         lines.append('')
     return lines
-
-
-def _difference(row: Optional[Dict], reference: Optional[Dict],
-                confidence: float) -> Optional[Dict]:
-    """The paired difference of two report rows' Top-GAP models over the
-    seeds both have, None when they share none."""
-
-    def by_seed(entry):
-        summary = (entry or {}).get('topgap') or {}
-        return dict(zip(summary.get('seeds', []), summary.get('values', [])))
-
-    first, second = by_seed(row), by_seed(reference)
-    if not set(first) & set(second):
-        return None
-    return paired_difference(first, second, confidence)
 
 
 def _split_table(rows: Dict[str, Dict], columns: tuple) -> List[str]:
