@@ -114,3 +114,21 @@ def test_tool_on_official_layout_cub(tmp_path):
     proc = run_tool('tools/analysis_tools/suggest_k.py',
                     'configs/standard/resnet18_fashionbg.py', check=False)
     assert proc.returncode != 0 and 'makes no CAM' in proc.stderr
+
+
+@pytest.mark.parametrize('study', ['embedded_pooling', 'embedded_pooling_wide'])
+def test_pooling_studies_train_the_k_suggest_k_suggests(study):
+    """The pooling studies' `topgap_suggested` pair claims the k that
+    suggest_k.py suggests for its regime's training split; a change of the
+    benchmark's object sizes that makes the claim stale fails here."""
+    from topgap_mm.apis import build_classifier, load_config
+    from topgap_mm.apis.object_sizes import cam_grid
+    from topgap_mm.study import StudySpec
+    spec = StudySpec.fromfile(f'configs/studies/{study}.py', '.')
+    pair, = [p for p in spec.pairs if p['name'] == 'topgap_suggested']
+    cfg_options, = spec.regimes.values()
+    cfg = load_config(pair['topgap'], cfg_options)
+    dataset = training_split_with_test_pipeline(cfg)
+    fractions, _ = measure_objects(dataset, 500)
+    grid = cam_grid(build_classifier(cfg, None), dataset)
+    assert suggest_k(fractions, grid)['k'] == cfg.model.head.k
