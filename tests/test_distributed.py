@@ -11,7 +11,8 @@ import torch
 from tool_runner import ROOT, run_tool
 from mmengine.config import Config
 
-from topgap_mm.apis.distributed import choose_backend, prepare_distributed
+from topgap_mm.apis.distributed import (choose_backend, finish_distributed,
+                                        prepare_distributed)
 
 CONFIG = osp.join(ROOT, 'configs/topgap/resnet18_fashionbg_k16.py')
 # 48 training images in batches of 8 per process; 31 val and 41 test images
@@ -168,6 +169,21 @@ def test_launchers_that_cannot_run_say_why(monkeypatch):
     with pytest.raises(RuntimeError, match='slurm launcher needs GPUs'):
         prepare_distributed(Config(dict(launcher='slurm')))
     assert prepare_distributed(Config(dict(launcher='none'))) is None
+
+
+def test_the_process_group_is_closed_at_the_end(monkeypatch):
+    """An open gloo group at exit can abort a finished run."""
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    env = dict(RANK='0', WORLD_SIZE='1', LOCAL_RANK='0',
+               MASTER_ADDR='127.0.0.1', MASTER_PORT='29623')
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    cfg = Config(dict(launcher='pytorch', env_cfg=dict()))
+    assert prepare_distributed(cfg) == 'gloo'
+    assert torch.distributed.is_initialized()
+    finish_distributed()
+    assert not torch.distributed.is_initialized()
+    finish_distributed()
 
 
 @pytest.mark.parametrize('script,args,tool_args', [

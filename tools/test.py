@@ -17,7 +17,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from topgap_mm.apis import (check_checkpoint,  # noqa: E402
-                            prepare_distributed)
+                            finish_distributed, prepare_distributed)
 from topgap_mm.models import use_channels_last  # noqa: E402
 
 
@@ -268,6 +268,7 @@ def main():
 
     if runner.rank == 0:
         print(format_metrics(metrics))
+    finish_distributed()
 
 
 def format_metrics(metrics: dict) -> str:

@@ -13,8 +13,8 @@ from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from topgap_mm.apis import (global_batch_message,  # noqa: E402
-                            prepare_distributed)
+from topgap_mm.apis import (finish_distributed,  # noqa: E402
+                            global_batch_message, prepare_distributed)
 from topgap_mm.models import use_channels_last  # noqa: E402
 from mmengine.utils import digit_version
 from mmengine.utils.dl_utils import TORCH_VERSION
@@ -183,6 +183,7 @@ def main():
 
     # start training
     runner.train()
+    finish_distributed()
 
 
 if __name__ == '__main__':

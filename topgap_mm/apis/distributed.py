@@ -104,6 +104,21 @@ def prepare_distributed(cfg: Config) -> Optional[str]:
     return backend
 
 
+def finish_distributed() -> None:
+    """Close the process group at the end of a run; a no-op without one.
+
+    A gloo process group left open when the interpreter exits can abort the
+    process (``terminate called without an active exception``) after all
+    work is done, which turns a finished run into a failed one for the
+    launcher (pytorch/pytorch#190489: gloo's worker threads are torn down
+    with the interpreter). The barrier lets every rank finish its last
+    collective first.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
+
+
 def global_batch_message(cfg: Config) -> str:
     """The line that states the global training batch.
 
