@@ -9,6 +9,6 @@ from .loading import (build_classifier, build_test_dataset, check_file,
 __all__ = [
     'CheckpointMismatchError', 'check_checkpoint', 'build_classifier',
     'build_test_dataset', 'check_file', 'choose_backend', 'collect_samples',
-    'finish_distributed', 'global_batch_message', 'iter_batches', 'load_classifier', 'load_config',
-    'num_to_take', 'prepare_distributed'
+    'finish_distributed', 'global_batch_message', 'iter_batches',
+    'load_classifier', 'load_config', 'num_to_take', 'prepare_distributed'
 ]
