@@ -3,11 +3,14 @@ twin over seeds with confidence intervals, their paired difference, and the
 trivial baselines beside the localisation numbers."""
 import json
 import math
+import os
 import os.path as osp
 from typing import Dict, List, Optional
 
+from .convergence import UNKNOWN, convergence_verdict, worst_verdict
+from .figures import plot_validation_curves
 from .selection import select_on_split
-from .spec import Run, StudySpec
+from .spec import TRAINING, Run, StudySpec
 from .statistics import paired_difference, summarize
 
 #: Baseline CAM methods that read the twin itself (the others, such as
@@ -61,6 +64,7 @@ def build_report(spec: StudySpec, runs: List[Run],
         test_splits=spec.test_splits,
         seeds=spec.seeds,
         confidence=spec.confidence,
+        convergence_criterion=spec.convergence,
         regimes={})
     for regime in spec.regimes:
         pairs = {}
@@ -81,6 +85,9 @@ def build_report(spec: StudySpec, runs: List[Run],
                 for r in runs if r.regime == regime and r.serves(name)
                 and r.model == 'twin'
             }
+            convergence = dict(
+                topgap=_verdicts(chosen, spec.convergence),
+                twin=_verdicts(twins, spec.convergence))
             splits = {}
             for split in spec.test_splits:
                 keys = sorted(
@@ -106,6 +113,8 @@ def build_report(spec: StudySpec, runs: List[Run],
                     if tg and tw and set(tg) & set(tw):
                         row['difference'] = paired_difference(
                             tg, tw, spec.confidence)
+                        row['difference']['convergence'] = _worst(
+                            convergence, row['difference']['seeds'])
                     base = {}
                     for method in spec.baselines:
                         values = [
@@ -126,10 +135,42 @@ def build_report(spec: StudySpec, runs: List[Run],
             pairs[name] = dict(
                 selected_k={str(s): k
                             for s, k in selected_k.items()},
+                convergence=convergence,
                 splits=splits)
         _add_differences_from_first(pairs, spec.confidence)
         report['regimes'][regime] = pairs
     return report
+
+
+def _verdicts(runs: Dict[int, Dict], criterion: Dict) -> Dict[str, Dict]:
+    """Seed (as a string, as in report.json) -> convergence verdict of each run's training record (see
+    :func:`convergence_verdict`), with the curve it was judged on."""
+    verdicts = {}
+    for seed, result in runs.items():
+        seed = str(seed)
+        record = result.get(TRAINING)
+        curve = (record or {}).get('curves', {}).get(criterion['metric'])
+        if not curve:
+            verdicts[seed] = dict(
+                verdict=UNKNOWN,
+                reason=f'no {criterion["metric"]} per epoch in the run\'s '
+                'training record',
+                curve={})
+            continue
+        curve = dict(sorted(curve.items(), key=lambda item: int(item[0])))
+        verdicts[seed] = dict(
+            convergence_verdict(
+                list(curve.values()), record['num_classes'], **criterion),
+            curve=curve)
+    return verdicts
+
+
+def _worst(convergence: Dict[str, Dict[str, Dict]], seeds) -> str:
+    """The worst verdict of the models in ``convergence`` over ``seeds``: a
+    difference is as converged as the least converged run it rests on."""
+    return worst_verdict(verdicts[str(seed)]['verdict']
+                         for verdicts in convergence.values()
+                         for seed in seeds if str(seed) in verdicts)
 
 
 def _add_differences_from_first(pairs: Dict[str, Dict],
@@ -142,15 +183,20 @@ def _add_differences_from_first(pairs: Dict[str, Dict],
         summary = (row or {}).get('topgap') or {}
         return dict(zip(summary.get('seeds', []), summary.get('values', [])))
 
-    first = next(iter(pairs.values()))['splits']
+    reference = next(iter(pairs.values()))
+    first = reference['splits']
     for entry in list(pairs.values())[1:]:
+        sides = dict(
+            mine=entry['convergence']['topgap'],
+            first=reference['convergence']['topgap'])
         for split, rows in entry['splits'].items():
             for key, row in rows.items():
                 mine = by_seed(row)
                 theirs = by_seed(first.get(split, {}).get(key))
                 if set(mine) & set(theirs):
-                    row['difference_from_first'] = paired_difference(
-                        mine, theirs, confidence)
+                    diff = paired_difference(mine, theirs, confidence)
+                    diff['convergence'] = _worst(sides, diff['seeds'])
+                    row['difference_from_first'] = diff
 
 
 def _finite(value) -> bool:
@@ -183,7 +229,12 @@ def render_markdown(report: Dict) -> str:
          if report['selection_split'] else 'Nothing was chosen on data. ') +
         'The twin\'s localisation columns use its GradCAM; '
         'baseline rows are other CAM methods on the twin and maps that look '
-        'at no image (center_gaussian, uniform), through the same metrics.',
+        'at no image (center_gaussian, uniform), through the same metrics. '
+        'Every run\'s validation curve is judged by the convergence '
+        f'criterion ({_criterion(report["convergence_criterion"])}); a '
+        'difference marked **budget-bound** (or **failed**) rests on at '
+        'least one run that had not converged (or stayed near chance): it '
+        'describes this training budget, not the models.',
         ''
     ]
     for regime, pairs in report['regimes'].items():
@@ -191,6 +242,11 @@ def render_markdown(report: Dict) -> str:
             lines += _side_by_side(regime, pairs, report['confidence'])
         for pair, entry in pairs.items():
             lines += [f'## {regime} / {pair}', '']
+            lines += _training_table(entry['convergence'])
+            figure = report.get('figures', {}).get(regime, {}).get(pair)
+            if figure:
+                lines += [f'![validation curves, {regime} / {pair}]'
+                          f'({figure})', '']
             if sorted(set(map(str, entry['selected_k'].values()))) != [
                     'None'
             ]:
@@ -239,12 +295,45 @@ def _side_by_side(regime: str, pairs: Dict[str, Dict],
                 f'twin of {", ".join(owners)}'
             lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
         for pair, entry in list(pairs.items())[1:]:
-            lines.append(f'| {pair} - {reference} | ' + ' | '.join(
+            name = _marked(f'{pair} - {reference}', [
+                entry['splits'][split].get(key, {}).get(
+                    'difference_from_first') for key in keys
+            ])
+            lines.append(f'| {name} | ' + ' | '.join(
                 _fmt(entry['splits'][split].get(key, {}).get(
                     'difference_from_first'), scale)
                 for key, scale in zip(keys, scales)) + ' |')
         lines.append('')
     return lines
+
+
+def _criterion(criterion: Dict) -> str:
+    return (f'the last {criterion["window"]} epochs\' val '
+            f'{criterion["metric"]} within {criterion["tolerance"]:g} points '
+            f'of each other and of the best, which is at least '
+            f'{criterion["min_above_chance"]:g} points above chance')
+
+
+def _marked(name: str, differences: List[Optional[Dict]]) -> str:
+    """``name`` with the worst convergence of ``differences`` in bold
+    unless they all rest on converged runs."""
+    worst = worst_verdict(d.get('convergence', UNKNOWN)
+                          for d in differences if d)
+    if worst == 'converged':
+        return name
+    return f'{name}, **{"convergence " if worst == UNKNOWN else ""}{worst}**'
+
+
+def _training_table(convergence: Dict[str, Dict[str, Dict]]) -> List[str]:
+    """A row per run: its validation curve and the criterion's verdict."""
+    lines = ['| model | seed | val per epoch | verdict |', '|---|---|---|---|']
+    for model, verdicts in convergence.items():
+        for seed, v in verdicts.items():
+            curve = ' / '.join(f'{x:.1f}' for x in v['curve'].values())
+            lines.append(f'| {"Top-GAP" if model == "topgap" else model} | '
+                         f'{seed} | {curve or "-"} | {v["verdict"]}: '
+                         f'{v["reason"]} |')
+    return lines + ['']
 
 
 def _split_table(rows: Dict[str, Dict], columns: tuple) -> List[str]:
@@ -257,7 +346,9 @@ def _split_table(rows: Dict[str, Dict], columns: tuple) -> List[str]:
                 methods.append(method)
     table = [('Top-GAP', lambda r: r['topgap']),
              ('twin', lambda r: r['twin']),
-             ('Top-GAP - twin', lambda r: r.get('difference'))]
+             (_marked('Top-GAP - twin',
+                      [rows[key].get('difference') for key, _, _ in shown]),
+              lambda r: r.get('difference'))]
     table += [(f'twin, {m}' if m in MODEL_METHODS else m,
                lambda r, m=m: r.get('baselines', {}).get(m))
               for m in methods]
@@ -277,8 +368,19 @@ def _split_table(rows: Dict[str, Dict], columns: tuple) -> List[str]:
 
 def write_report(spec: StudySpec, runs: List[Run], results: Dict[str, Dict],
                  work_dir: str) -> Dict:
-    """Write ``report.json`` and ``report.md`` into ``work_dir``."""
+    """Write ``report.json``, ``report.md`` and the validation curves of
+    every pair (``curves/<regime>_<pair>.png``) into ``work_dir``."""
     report = build_report(spec, runs, results)
+    os.makedirs(osp.join(work_dir, 'curves'), exist_ok=True)
+    figures = report['figures'] = {}
+    for regime, pairs in report['regimes'].items():
+        for pair, entry in pairs.items():
+            name = osp.join('curves', f'{regime}_{pair}.png')
+            plot_validation_curves(entry['convergence'],
+                                   osp.join(work_dir, name),
+                                   f'{regime} / {pair}',
+                                   spec.convergence['metric'])
+            figures.setdefault(regime, {})[pair] = name
     with open(osp.join(work_dir, 'report.json'), 'w') as f:
         json.dump(report, f, indent=1)
     with open(osp.join(work_dir, 'report.md'), 'w') as f:

@@ -20,7 +20,8 @@ from mmengine.config import Config
 
 from mmpretrain.registry import METRICS
 
-from .spec import Run, StudySpec
+from ..visualization.training_curves import read_epoch_curves
+from .spec import TRAINING, Run, StudySpec
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -219,12 +220,31 @@ class StudyRunner:
                 results[split] = json.load(f)
         return results
 
+    def training_record(self, run: Run) -> Dict:
+        """What ``run``'s training logged per epoch, for the convergence
+        verdict and the curves of the report.
+
+        Returns:
+            dict: ``num_classes`` of the run's head and ``curves``: every
+            validation metric and loss term, name -> epoch -> value.
+        """
+        run_dir = self.run_dir(run)
+        cfg = Config.fromfile(osp.join(run_dir, 'train_config.py'))
+        curves = {
+            key: {str(epoch): value
+                  for epoch, value in values.items()}
+            for key, values in read_epoch_curves(run_dir).items()
+            if key.startswith('loss') or '/' in key
+        }
+        return dict(num_classes=cfg.model.head.num_classes, curves=curves)
+
     def execute(self, runs: Optional[List[Run]] = None) -> Dict[str, Dict]:
         """Train and evaluate every run, with progress and an ETA.
 
         Returns:
-            dict: run name -> split -> metrics; also written to
-            ``results.json``.
+            dict: run name -> split -> metrics, and under
+            :data:`TRAINING` the run's :meth:`training_record`; also
+            written to ``results.json``.
         """
         runs = self.spec.runs() if runs is None else runs
         os.makedirs(self.work_dir, exist_ok=True)
@@ -239,6 +259,7 @@ class StudyRunner:
                      (' (training)' if fresh else ' (trained; evaluating)'))
             checkpoint = self.train(run)
             results[run.name] = self.evaluate(run, checkpoint)
+            results[run.name][TRAINING] = self.training_record(run)
             if fresh:
                 durations.append(time.time() - start)
                 left = sum(1 for r in runs[i:]

@@ -27,6 +27,10 @@ from mmengine.config import Config
 
 from ..cam import CAM_METHODS
 from ..evaluation import metrics as topgap_metrics
+from .convergence import check_convergence_cfg
+
+#: Key of a run's results that holds its training record, beside the splits.
+TRAINING = 'training'
 
 #: Keys of a model config that a Top-GAP config and its twin must share:
 #: the comparison is only about the model.
@@ -59,6 +63,9 @@ DEFAULTS = dict(
     train_args=[],
     test_args=[],
     confidence=0.95,
+    # The criterion each run's validation curve is judged by; see
+    # topgap_mm.study.convergence (None: its defaults).
+    convergence=None,
     paper={},
 )
 
@@ -160,6 +167,10 @@ class StudySpec:
         self.test_options = self._check_test_splits(cfg['test_splits'])
         self.test_splits = list(self.test_options)
         self.selection_split = cfg['selection_split']
+        if self.selection_split == TRAINING:
+            raise ValueError(
+                f'`study.selection_split`: {TRAINING!r} names the runs\' '
+                'training records in results.json; rename the split.')
         if self.selection_split in self.test_splits:
             raise ValueError(
                 f'`study.selection_split`={self.selection_split!r} is also '
@@ -194,6 +205,7 @@ class StudySpec:
         self.train_args = list(cfg['train_args'])
         self.test_args = list(cfg['test_args'])
         self.confidence = float(cfg['confidence'])
+        self.convergence = check_convergence_cfg(cfg['convergence'])
         self.paper = dict(cfg['paper'])
 
     @classmethod
@@ -233,6 +245,11 @@ class StudySpec:
                     f'dict(name=..., cfg_options={{...}}), got {split!r}.')
             if name in checked:
                 raise ValueError(f'`study.test_splits`: {name!r} twice.')
+            if name == TRAINING:
+                raise ValueError(
+                    f'`study.test_splits[{i}]`: {TRAINING!r} names the '
+                    "runs' training records in results.json; rename the "
+                    'split.')
             checked[name] = options
         return checked
 

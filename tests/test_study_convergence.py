@@ -1,0 +1,130 @@
+"""Convergence in the study: the criterion's verdicts on measured curves,
+and a report that marks every difference resting on an unfinished run."""
+import os.path as osp
+
+import pytest
+from tool_runner import ROOT
+
+from topgap_mm.study import StudySpec, build_report, write_report
+from topgap_mm.study.convergence import (check_convergence_cfg,
+                                         convergence_verdict)
+from topgap_mm.study.report import render_markdown
+
+PAIR = dict(
+    name='r18',
+    topgap='configs/topgap/resnet18_fashionbg_k16.py',
+    twin='configs/standard/resnet18_fashionbg.py')
+
+# Val accuracy per epoch of the embedded benchmark's ResNet-18 pair trained
+# from scratch for 15 epochs (localisation regime, seed 0).
+TWIN_15 = [29.8, 44.3, 52.5, 64.0, 77.8, 79.3, 85.5, 82.0, 90.0, 88.3, 91.5,
+           90.3, 90.8, 90.3, 90.3]
+TOPGAP_15 = [32.0, 81.5, 82.5, 89.0, 90.5, 90.8, 93.5, 93.8, 93.5, 94.5,
+             94.5, 94.3, 94.3, 94.5, 94.5]
+
+
+def test_the_measured_curves_get_the_verdicts_a_reader_would_give():
+    assert convergence_verdict(TOPGAP_15, 4)['verdict'] == 'converged'
+    assert convergence_verdict(TWIN_15, 4)['verdict'] == 'converged'
+    # The same twin stopped after 3 or 6 epochs was still climbing.
+    assert convergence_verdict(TWIN_15[:3], 4)['verdict'] == 'budget-bound'
+    early = convergence_verdict(TWIN_15[:6], 4)
+    assert early['verdict'] == 'budget-bound'
+    assert 'span 15.3 points' in early['reason']
+
+
+def test_a_curve_flat_at_chance_has_failed_not_converged():
+    verdict = convergence_verdict([26.6, 25.0, 26.6, 26.6], 4)
+    assert verdict['verdict'] == 'failed'
+    assert 'chance (25.0)' in verdict['reason']
+    # Flat, but 11 points above chance on 4 classes: a (poor) model.
+    assert convergence_verdict([36, 36, 36], 4)['verdict'] == 'converged'
+    # Chance depends on the class count: 30% on 200 classes is learning.
+    assert convergence_verdict([29.5, 30, 30], 200)['verdict'] == 'converged'
+
+
+def test_a_run_that_fell_from_its_best_or_is_too_short_is_not_converged():
+    fell = convergence_verdict([50, 92, 88, 88.5, 88.2], 4)
+    assert fell['verdict'] == 'budget-bound'
+    assert 'below its best' in fell['reason']
+    assert convergence_verdict([90, 90], 4)['verdict'] == 'budget-bound'
+    assert convergence_verdict([90, 90], 4, window=2)['verdict'] == \
+        'converged'
+
+
+def test_bad_criteria_are_named():
+    with pytest.raises(KeyError, match=r"\['windw'\]"):
+        check_convergence_cfg(dict(windw=3))
+    with pytest.raises(ValueError, match='convergence.window'):
+        check_convergence_cfg(dict(window=1))
+    with pytest.raises(ValueError, match='convergence.tolerance'):
+        check_convergence_cfg(dict(tolerance=-1))
+    with pytest.raises(ValueError, match='rename the split'):
+        StudySpec(dict(pairs=[PAIR], test_splits=['training']), ROOT)
+
+
+def results_with_curves(s, curves, test_values):
+    """Results of every run: a training record with the given val curve and
+    one test accuracy, by model and seed."""
+    results = {}
+    for run in s.runs():
+        curve = curves[run.model][run.seed]
+        results[run.name] = dict(
+            val={'accuracy/top1': curve[-1]},
+            test_id={'accuracy/top1': test_values[run.model][run.seed]},
+            training=dict(
+                num_classes=4,
+                curves={'accuracy/top1': {
+                    str(e): v for e, v in enumerate(curve, 1)}}))
+    return results
+
+
+def test_a_difference_from_an_unfinished_twin_is_marked_budget_bound(
+        tmp_path):
+    s = StudySpec(dict(pairs=[PAIR], seeds=[0, 1, 2],
+                       test_splits=['test_id']), ROOT)
+    curves = dict(topgap={seed: TOPGAP_15 for seed in range(3)},
+                  twin={0: TWIN_15, 1: TWIN_15, 2: TWIN_15[:4]})
+    values = dict(topgap={0: 94.0, 1: 95.0, 2: 93.0},
+                  twin={0: 90.0, 1: 91.0, 2: 60.0})
+    report = write_report(s, s.runs(), results_with_curves(s, curves, values),
+                          str(tmp_path))
+    entry = report['regimes']['default']['r18']
+    assert entry['convergence']['twin']['2']['verdict'] == 'budget-bound'
+    assert entry['convergence']['topgap']['0']['verdict'] == 'converged'
+    diff = entry['splits']['test_id']['accuracy/top1']['difference']
+    assert diff['convergence'] == 'budget-bound'
+    md = render_markdown(report)
+    assert '| Top-GAP - twin, **budget-bound** |' in md
+    assert '| twin | 2 | 29.8 / 44.3 / 52.5 / 64.0 | budget-bound' in md
+    assert osp.isfile(tmp_path / 'curves' / 'default_r18.png')
+    assert '](curves/default_r18.png)' in md
+    # Every run converged: the same difference carries no mark.
+    curves['twin'][2] = TWIN_15
+    report = build_report(s, s.runs(), results_with_curves(s, curves, values))
+    md = render_markdown(report)
+    assert '| Top-GAP - twin |' in md and ', **budget-bound**' not in md
+
+
+def test_two_models_at_chance_give_no_finding():
+    # Both at chance, with identical test accuracies: the zero-width
+    # interval "3.12 [3.12, 3.12]" is a failed training, not a finding.
+    s = StudySpec(dict(pairs=[PAIR], seeds=[0, 1], test_splits=['test_id']),
+                  ROOT)
+    curves = dict(topgap={0: [25.0, 26.6], 1: [25.0, 26.6]},
+                  twin={0: [25.0, 23.4], 1: [25.0, 23.4]})
+    values = dict(topgap={0: 26.56, 1: 26.56}, twin={0: 23.44, 1: 23.44})
+    md = render_markdown(build_report(
+        s, s.runs(), results_with_curves(s, curves, values)))
+    assert '| Top-GAP - twin, **failed** | 3.12 [3.12, 3.12] |' in md
+
+
+def test_runs_without_a_training_record_are_not_taken_as_converged():
+    s = StudySpec(dict(pairs=[PAIR], seeds=[0, 1], test_splits=['test_id']),
+                  ROOT)
+    results = {
+        run.name: dict(test_id={'accuracy/top1': 90.0 + run.seed})
+        for run in s.runs()
+    }
+    md = render_markdown(build_report(s, s.runs(), results))
+    assert '| Top-GAP - twin, **convergence unknown** |' in md
