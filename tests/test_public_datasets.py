@@ -50,9 +50,12 @@ def shape_of(i):
 # ---------------------------------------------------------------- writers
 
 
-def write_cub(root, per_class=4, with_seg=True, with_boxes=True):
-    """``CUB_200_2011.tgz`` (+ ``segmentations.tgz``): 3 classes. Each
-    image's box in ``bounding_boxes.txt`` is the tight box of its bird."""
+def write_cub(root, per_class=4, with_seg=True, with_boxes=True,
+              all_classes=False):
+    """``CUB_200_2011.tgz`` (+ ``segmentations.tgz``): images of 3 classes.
+    Each image's box in ``bounding_boxes.txt`` is the tight box of its
+    bird. ``all_classes`` lists the 200 classes of the release in
+    classes.txt (the class count the shipped configs expect), else the 3."""
     lines = dict(images=[], labels=[], split=[])
     if with_boxes:
         lines['boxes'] = []
@@ -82,8 +85,16 @@ def write_cub(root, per_class=4, with_seg=True, with_boxes=True):
                 lines['boxes'].append(
                     f'{idx} {x:.1f} {y:.1f} {cols.max() + 1 - x:.1f} '
                     f'{rows.max() + 1 - y:.1f}')
-    write_cub_lists(root, lines, CUB_CLASSES)
+    write_cub_lists(root, lines,
+                    cub_folders() if all_classes else CUB_CLASSES)
     return root
+
+
+def cub_folders():
+    """The 200 class folders of CUB-200-2011, ``001.Black_footed_Albatross``
+    to ``200.Common_Yellowthroat``."""
+    from mmpretrain.datasets.categories import CUB_CATEGORIES
+    return [f'{i + 1:03d}.{name}' for i, name in enumerate(CUB_CATEGORIES)]
 
 
 def write_cub_lists(root, lines, folders):
@@ -226,6 +237,67 @@ def write_coco(root, splits=('train2017', 'val2017')):
     return written
 
 
+def write_folders(root, wnids=('n01440764', 'n01443537', 'n01484850'),
+                  per_class=2, name='img', size=8):
+    """One folder per class (ImageNet-Sketch, one ImageNet-C pair, a
+    ``CustomDataset``), ``per_class`` JPEG files of ``size`` x ``size``
+    in each."""
+    for wnid in wnids:
+        os.makedirs(osp.join(root, wnid))
+        for k in range(per_class):
+            cv2.imwrite(
+                osp.join(root, wnid, f'{name}_{k}.JPEG'),
+                np.full((size, size, 3), k, np.uint8))
+    return root
+
+
+def imagenet_wnids():
+    """The 1000 WordNet ids of ImageNet-1k in label order (sorted)."""
+    from timm.data import ImageNetInfo
+    return ImageNetInfo().label_names()
+
+
+def write_imagenet(root, per_split=3, size=(40, 48)):
+    """ImageNet-1k as MMPretrain prepares it: ``train/<wnid>/<wnid>_<n>
+    .JPEG``, ``val/ILSVRC2012_val_<n>.JPEG`` and the lists
+    ``meta/train.txt`` and ``meta/val.txt`` (``<path> <label>``); images
+    of the first ``per_split`` classes."""
+    wnids = imagenet_wnids()
+    lists = dict(train=[], val=[])
+    for label in range(per_split):
+        rel = dict(train=f'{wnids[label]}/{wnids[label]}_{label + 1}.JPEG',
+                   val=f'ILSVRC2012_val_{label + 1:08d}.JPEG')
+        for split, path in rel.items():
+            os.makedirs(osp.dirname(osp.join(root, split, path)),
+                        exist_ok=True)
+            cv2.imwrite(
+                osp.join(root, split, path),
+                np.full((*size, 3), 40 * label, np.uint8))
+            lists[split].append(f'{path} {label}')
+    os.makedirs(osp.join(root, 'meta'))
+    for split, rows in lists.items():
+        with open(osp.join(root, 'meta', f'{split}.txt'), 'w') as f:
+            f.write('\n'.join(rows) + '\n')
+    return root
+
+
+def write_cifar10(root):
+    """``cifar-10-python.tar.gz`` unpacked: ``cifar-10-batches-py/`` with
+    5 training batches and a test batch of 4 images each, pickled as the
+    release does. Their md5 sums cannot be the release's."""
+    folder = osp.join(root, 'cifar-10-batches-py')
+    os.makedirs(folder)
+    rng = np.random.default_rng(0)
+    for name in [f'data_batch_{i}' for i in range(1, 6)] + ['test_batch']:
+        batch = {
+            'data': rng.integers(0, 255, (4, 3072), dtype=np.uint8),
+            'labels': [0, 1, 2, 9]
+        }
+        with open(osp.join(folder, name), 'wb') as f:
+            pickle.dump(batch, f)
+    return root
+
+
 @pytest.fixture(scope='module')
 def data(tmp_path_factory):
     base = tmp_path_factory.mktemp('data')
@@ -279,11 +351,10 @@ def test_full_class_lists_match_mmpretrains(tmp_path):
     and one test image each, the mask-aware datasets have MMPretrain's
     class names, samples and labels."""
     from mmpretrain.datasets import CUB, OxfordIIITPet
-    from mmpretrain.datasets.categories import (CUB_CATEGORIES,
-                                                OxfordIIITPet_CATEGORIES)
+    from mmpretrain.datasets.categories import OxfordIIITPet_CATEGORIES
     cub = tmp_path / 'CUB_200_2011'
     lines = dict(images=[], labels=[], split=[], boxes=[])
-    folders = [f'{i + 1:03d}.{name}' for i, name in enumerate(CUB_CATEGORIES)]
+    folders = cub_folders()
     for c, folder in enumerate(folders):
         for k in range(2):
             idx = 2 * c + k + 1
@@ -386,7 +457,8 @@ def test_cub_errors(tmp_path, data):
 
 
 def test_pets_trimaps(data):
-    train = OxfordIIITPetWithMasks(data['pets'], split='trainval', val_fraction=None)
+    train = OxfordIIITPetWithMasks(
+        data['pets'], split='trainval', val_fraction=None)
     test = OxfordIIITPetWithMasks(data['pets'], split='test')
     assert (len(train), len(test)) == (9, 3)
     assert DATASETS.get('OxfordIIITPetWithMasks') is OxfordIIITPetWithMasks
@@ -434,6 +506,26 @@ def test_waterbirds(data):
     assert len(species.CLASSES) == 200
     assert set(species.get_gt_labels()) <= {0, 1, 2}
     assert 'mask_path' not in species.get_data_info(0)
+
+
+def test_waterbirds_and_coco_take_a_relative_data_root(
+        tmp_path, data, monkeypatch):
+    """The configs' default roots are relative to the working directory;
+    the annotation file is found under the root once, not twice."""
+    (tmp_path / 'data').mkdir()
+    for name in ('waterbirds', 'coco'):
+        os.symlink(data[name], tmp_path / 'data' / osp.basename(data[name]))
+    monkeypatch.chdir(tmp_path)
+    root = 'data/waterbird_complete95_forest2water2'
+    relative = Waterbirds(root, split='test')
+    assert relative.ann_file == osp.join(root, 'metadata.csv')
+    assert [i['img_path'] for i in relative.data_list] == [
+        osp.join(root, osp.relpath(i['img_path'], data['waterbirds']))
+        for i in Waterbirds(data['waterbirds'], split='test').data_list
+    ]
+    coco = COCOSingleObject('data/coco', split='val2017')
+    assert coco.ann_file == 'data/coco/annotations/single_object_val2017.json'
+    assert len(coco) == 6 and osp.isfile(coco.get_data_info(0)['img_path'])
 
 
 def test_waterbirds_errors(tmp_path, data):
@@ -575,17 +667,6 @@ def test_coco_errors(tmp_path, data):
 # ------------------------------------------- ImageNet family, CIFAR, folders
 
 
-def write_folders(root, wnids=('n01440764', 'n01443537', 'n01484850'),
-                  per_class=2, name='img'):
-    for wnid in wnids:
-        os.makedirs(osp.join(root, wnid))
-        for k in range(per_class):
-            cv2.imwrite(
-                osp.join(root, wnid, f'{name}_{k}.JPEG'),
-                np.full((8, 8, 3), k, np.uint8))
-    return root
-
-
 def test_imagenet_sketch(tmp_path):
     root = write_folders(str(tmp_path / 'sketch'), name='sketch')
     dataset = ImageNetSketch(root, classes=['tench', 'goldfish', 'shark'])
@@ -627,15 +708,7 @@ def test_imagenet_c(tmp_path):
 
 
 def test_cifar10_official_batches(tmp_path, monkeypatch):
-    folder = tmp_path / 'cifar-10-batches-py'
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    for name in [f'data_batch_{i}' for i in range(1, 6)] + ['test_batch']:
-        batch = {
-            'data': rng.integers(0, 255, (4, 3072), dtype=np.uint8),
-            'labels': [0, 1, 2, 9]
-        }
-        (folder / name).write_bytes(pickle.dumps(batch))
+    write_cifar10(str(tmp_path))
     # The md5 sums of the real batches cannot match a fixture.
     monkeypatch.setattr(CIFAR10, '_check_integrity', lambda self: True)
     train = CIFAR10(str(tmp_path), split='train')

@@ -67,16 +67,17 @@ class COCOSingleObject(HeldOutValMixin, BaseDataset):
                                      val_seed)
         converter = CONVERTER.format(data_root=data_root, split=split)
         check_exists(data_root, converter, 'COCO data_root')
-        ann_file = check_exists(
-            osp.join(data_root, 'annotations', f'single_object_{split}.json'),
-            converter)
+        ann_file = osp.join('annotations', f'single_object_{split}.json')
+        check_exists(osp.join(data_root, ann_file), converter)
         check_exists(
             osp.join(data_root, split), COCO_IMAGES.format(split=split),
             'Image folder')
         self.split = split
-        with open(ann_file) as f:
+        with open(osp.join(data_root, ann_file)) as f:
             self._annotation = json.load(f)
         kwargs.setdefault('classes', self._annotation['classes'])
+        # Relative to `data_root`: MMEngine joins the two, so a relative
+        # root joined here as well would be taken twice.
         super().__init__(
             ann_file=ann_file,
             data_root=data_root,

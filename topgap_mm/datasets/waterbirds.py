@@ -12,6 +12,7 @@ from .transforms.loading import check_exists
 WATERBIRDS_ARCHIVE = ('"waterbird_complete95_forest2water2.tar.gz" of the '
                       'group DRO release (unpacked to '
                       '`waterbird_complete95_forest2water2/`)')
+ANN_FILE = 'metadata.csv'
 SPLITS = {'train': '0', 'val': '1', 'test': '2'}
 BIRDS = ('landbird', 'waterbird')
 PLACES = ('land', 'water')
@@ -64,8 +65,7 @@ class Waterbirds(BaseDataset):
         if label not in ('y', 'species'):
             raise ValueError(f"label must be 'y' or 'species', got {label!r}.")
         check_exists(data_root, WATERBIRDS_ARCHIVE, 'Waterbirds data_root')
-        ann_file = check_exists(
-            osp.join(data_root, 'metadata.csv'), WATERBIRDS_ARCHIVE)
+        check_exists(osp.join(data_root, ANN_FILE), WATERBIRDS_ARCHIVE)
         if seg_root is not None:
             check_exists(seg_root, CUB_SEG_ARCHIVE, 'CUB segmentations folder')
         self.split = split
@@ -74,8 +74,10 @@ class Waterbirds(BaseDataset):
         classes = BIRDS if label == 'y' else CUB_CATEGORIES
         kwargs.setdefault('classes', classes)
         metainfo = dict(groups=GROUPS, **kwargs.pop('metainfo', None) or {})
+        # Relative to `data_root`: MMEngine joins the two, so a relative
+        # root joined here as well would be taken twice.
         super().__init__(
-            ann_file=ann_file,
+            ann_file=ANN_FILE,
             data_root=data_root,
             metainfo=metainfo,
             test_mode=split != 'train',
