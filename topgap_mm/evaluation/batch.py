@@ -14,6 +14,7 @@ import torch.nn as nn
 from ..cam import compute_cams, normalize_cams, resolve_method
 from ..datasets.transforms.formatting import IGNORE_INDEX
 from ..models.pixel_space import to_pixel_space
+from .map_cache import MAP_CACHE
 
 #: Field of the data samples that holds the object mask.
 MASK_FIELD = 'gt_object_mask'
@@ -217,7 +218,10 @@ def batch_cams(model: nn.Module,
     data preprocessor (:func:`preprocess`) and
     :func:`topgap_mm.cam.compute_cams`; the batch's data samples carry the
     ground truth. Both ways give the same maps, normalised by
-    :func:`topgap_mm.cam.normalize_cams`.
+    :func:`topgap_mm.cam.normalize_cams`. Post-hoc maps are computed once
+    per batch, method, arguments and target class, and shared by every
+    metric that asks for them (:data:`~topgap_mm.evaluation.map_cache.
+    MAP_CACHE`).
 
     Args:
         model (nn.Module): The classifier.
@@ -235,11 +239,19 @@ def batch_cams(model: nn.Module,
     kept = _kept_cams(model, data_batch, outputs, num, method, target)
     if kept is not None:
         return kept
-    data = preprocess(model, data_batch, num)
-    return compute_cams(
-        model,
-        data['inputs'],
-        method=method,
-        target=target,
-        data_samples=data['data_samples'],
-        **(method_kwargs or {}))
+
+    def compute(n: int) -> torch.Tensor:
+        data = preprocess(model, data_batch, n)
+        return compute_cams(
+            model,
+            data['inputs'],
+            method=method,
+            target=target,
+            data_samples=data['data_samples'],
+            **(method_kwargs or {}))
+
+    if not isinstance(target, (str, int)):
+        return compute(num)
+    key = (resolve_method(model, method), target,
+           repr(sorted((method_kwargs or {}).items())))
+    return MAP_CACHE.get(data_batch, model, key, num, compute)
