@@ -5,6 +5,8 @@ Usage::
 
     python tools/study.py configs/studies/embedded.py
     python tools/study.py configs/studies/embedded.py --dry-run
+    # two runs at a time, one CPU thread each
+    python tools/study.py configs/studies/embedded.py --jobs 2
     python tools/study.py STUDY --work-dir work_dirs/my_study \
         --cfg-options study.seeds="[0,1,2,3,4]"
     # every run as its own Slurm job (submitit), then the report
@@ -53,6 +55,16 @@ def parse_args():
         help='seconds per training iteration on the target machine, to turn '
         'the dry run\'s iteration count into hours')
     parser.add_argument(
+        '--jobs',
+        type=int,
+        default=1,
+        help='runs carried out at the same time on this machine (default '
+        '1); each gets the CPU count / jobs threads unless --threads says')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        help='CPU threads (OMP_NUM_THREADS) of each run\'s processes')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -95,7 +107,10 @@ def main():
     work_dir = args.work_dir or osp.join(
         'work_dirs', 'studies',
         osp.splitext(osp.basename(args.config))[0])
-    runner = StudyRunner(spec, work_dir)
+    if args.jobs < 1 or (args.threads is not None and args.threads < 1):
+        sys.exit(f'study.py: --jobs ({args.jobs}) and --threads '
+                 f'({args.threads}) must be >= 1.')
+    runner = StudyRunner(spec, work_dir, jobs=args.jobs, threads=args.threads)
     runs = spec.runs()
     if args.dry_run:
         print('\n'.join(plan_lines(runner, runs, args.sec_per_iter)))

@@ -136,6 +136,9 @@ def build_report(spec: StudySpec, runs: List[Run],
                 selected_k={str(s): k
                             for s, k in selected_k.items()},
                 convergence=convergence,
+                seconds=dict(
+                    topgap=_mean_seconds(chosen.values()),
+                    twin=_mean_seconds(twins.values())),
                 splits=splits)
         _add_differences_from_first(pairs, spec.confidence)
         report['regimes'][regime] = pairs
@@ -163,6 +166,17 @@ def _verdicts(runs: Dict[int, Dict], criterion: Dict) -> Dict[str, Dict]:
                 list(curve.values()), record['num_classes'], **criterion),
             curve=curve)
     return verdicts
+
+
+def _mean_seconds(results) -> Dict[str, float]:
+    """Stage -> wall time in seconds, the mean over the runs that timed it
+    (training, then the evaluation of each split)."""
+    times = {}
+    for result in results:
+        for stage, sec in (result.get(TRAINING) or {}).get('seconds',
+                                                            {}).items():
+            times.setdefault(stage, []).append(sec)
+    return {stage: sum(v) / len(v) for stage, v in times.items()}
 
 
 def _worst(convergence: Dict[str, Dict[str, Dict]], seeds) -> str:
@@ -243,6 +257,7 @@ def render_markdown(report: Dict) -> str:
         for pair, entry in pairs.items():
             lines += [f'## {regime} / {pair}', '']
             lines += _training_table(entry['convergence'])
+            lines += _time_line(entry.get('seconds', {}))
             figure = report.get('figures', {}).get(regime, {}).get(pair)
             if figure:
                 lines += [f'![validation curves, {regime} / {pair}]'
@@ -334,6 +349,19 @@ def _training_table(convergence: Dict[str, Dict[str, Dict]]) -> List[str]:
                          f'{seed} | {curve or "-"} | {v["verdict"]}: '
                          f'{v["reason"]} |')
     return lines + ['']
+
+
+def _time_line(seconds: Dict[str, Dict[str, float]]) -> List[str]:
+    """Where a run's time went: training and each split's evaluation."""
+    parts = [
+        f'{"Top-GAP" if model == "topgap" else model} ' + ', '.join(
+            f'{stage} {sec:.0f} s' for stage, sec in stages.items())
+        for model, stages in seconds.items() if stages
+    ]
+    if not parts:
+        return []
+    return ['Wall time per run, mean over seeds: ' + '; '.join(parts) + '.',
+            '']
 
 
 def _split_table(rows: Dict[str, Dict], columns: tuple) -> List[str]:

@@ -13,7 +13,9 @@ import os
 import os.path as osp
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Dict, List, Optional
 
 from mmengine.config import Config
@@ -51,6 +53,15 @@ class StudyRunner:
             is written.
         python (str): Interpreter for the tools. Defaults to this one.
         log (Callable): Progress printer. Defaults to ``print``.
+        train_processes (int): Processes of one training (torchrun), for a
+            job with several GPUs. Defaults to 1.
+        jobs (int): Runs carried out at the same time on this machine, each
+            in its own processes with ``threads`` CPU threads (a small
+            model trains faster as 2 runs of 1 thread than as 1 run of 2).
+            Defaults to 1.
+        threads (int, optional): ``OMP_NUM_THREADS`` of each run's
+            processes. Defaults to the CPU count divided by ``jobs`` when
+            ``jobs > 1``, else what the environment says.
     """
 
     def __init__(self,
@@ -58,15 +69,22 @@ class StudyRunner:
                  work_dir: str,
                  python: str = sys.executable,
                  log: Callable[[str], None] = print,
-                 train_processes: int = 1):
-        if train_processes < 1:
-            raise ValueError(
-                f'train_processes must be >= 1, got {train_processes}.')
+                 train_processes: int = 1,
+                 jobs: int = 1,
+                 threads: Optional[int] = None):
+        for name, value in (('train_processes', train_processes),
+                            ('jobs', jobs), ('threads', threads or 1)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f'{name} must be an int >= 1, got {value}.')
         self.spec = spec
         self.work_dir = osp.abspath(work_dir)
         self.python = python
         self.log = log
         self.train_processes = train_processes
+        self.jobs = jobs
+        if threads is None and jobs > 1:
+            threads = max(1, (os.cpu_count() or 1) // jobs)
+        self.threads = threads
 
     def run_dir(self, run: Run) -> str:
         return osp.join(self.work_dir, run.name)
@@ -88,6 +106,9 @@ class StudyRunner:
         env = dict(os.environ)
         env['PYTHONPATH'] = os.pathsep.join(
             p for p in (ROOT, env.get('PYTHONPATH')) if p)
+        if self.threads is not None:
+            env['OMP_NUM_THREADS'] = env['MKL_NUM_THREADS'] = str(
+                self.threads)
         with open(log_file, 'a') as f:
             proc = subprocess.run([self.python, *args],
                                   cwd=ROOT,
@@ -100,6 +121,18 @@ class StudyRunner:
             raise RuntimeError(
                 f'{" ".join(args[:2])} failed (exit {proc.returncode}); the '
                 f'whole log is {log_file}. Its end:\n{tail}')
+
+    @staticmethod
+    def record_time(run_dir: str, stage: str, seconds: float) -> None:
+        """Add a stage's wall time to the run's ``timing.json`` (stage ->
+        seconds: ``train``, then one entry per split), so that where a
+        study's time goes can be read afterwards. A resumed training
+        records the time of its last part only."""
+        path = osp.join(run_dir, 'timing.json')
+        timing = json.load(open(path)) if osp.isfile(path) else {}
+        timing[stage] = round(seconds, 1)
+        with open(path, 'w') as f:
+            json.dump(timing, f, indent=1)
 
     def train(self, run: Run) -> str:
         """Train ``run`` unless it is done; returns its last checkpoint."""
@@ -127,6 +160,7 @@ class StudyRunner:
             f'--nproc_per_node={self.train_processes}',
             f'--master_port={29500 + os.getpid() % 1000}'
         ]
+        start = time.time()
         self._tool(
             *launch,
             'tools/train.py',
@@ -139,6 +173,7 @@ class StudyRunner:
             log_file=osp.join(run_dir, 'train.log'))
         with open(osp.join(run_dir, 'last_checkpoint')) as f:
             checkpoint = osp.join(run_dir, osp.basename(f.read().strip()))
+        self.record_time(run_dir, 'train', time.time() - start)
         with open(done, 'w') as f:
             json.dump(dict(checkpoint=osp.basename(checkpoint)), f)
         return checkpoint
@@ -203,6 +238,7 @@ class StudyRunner:
                     options, f'Evaluation of study run {run.name} on {split}' +
                     (': its val_dataloader, with tools/test.py --on-val.'
                      if on_val else '.'))
+                start = time.time()
                 self._tool(
                     'tools/test.py',
                     cfg,
@@ -216,6 +252,7 @@ class StudyRunner:
                     *(['--on-val'] if on_val else []),
                     *self.spec.test_args,
                     log_file=osp.join(run_dir, 'eval.log'))
+                self.record_time(run_dir, split, time.time() - start)
             with open(out) as f:
                 results[split] = json.load(f)
         return results
@@ -225,8 +262,9 @@ class StudyRunner:
         verdict and the curves of the report.
 
         Returns:
-            dict: ``num_classes`` of the run's head and ``curves``: every
-            validation metric and loss term, name -> epoch -> value.
+            dict: ``num_classes`` of the run's head, ``curves`` (every
+            validation metric and loss term, name -> epoch -> value) and
+            ``seconds`` (its ``timing.json``: stage -> wall time).
         """
         run_dir = self.run_dir(run)
         cfg = Config.fromfile(osp.join(run_dir, 'train_config.py'))
@@ -236,10 +274,15 @@ class StudyRunner:
             for key, values in read_epoch_curves(run_dir).items()
             if key.startswith('loss') or '/' in key
         }
-        return dict(num_classes=cfg.model.head.num_classes, curves=curves)
+        timing = osp.join(run_dir, 'timing.json')
+        return dict(
+            num_classes=cfg.model.head.num_classes,
+            curves=curves,
+            seconds=json.load(open(timing)) if osp.isfile(timing) else {})
 
     def execute(self, runs: Optional[List[Run]] = None) -> Dict[str, Dict]:
-        """Train and evaluate every run, with progress and an ETA.
+        """Train and evaluate every run, ``jobs`` at a time, with progress
+        and an ETA.
 
         Returns:
             dict: run name -> split -> metrics, and under
@@ -248,25 +291,41 @@ class StudyRunner:
         """
         runs = self.spec.runs() if runs is None else runs
         os.makedirs(self.work_dir, exist_ok=True)
-        results, durations = {}, []
         todo = [r for r in runs if not self.is_trained(self.run_dir(r))]
         self.log(f'[study] {len(runs)} runs, {len(runs) - len(todo)} already '
-                 f'trained; work dir {self.work_dir}')
-        for i, run in enumerate(runs, 1):
+                 f'trained; work dir {self.work_dir}' +
+                 (f'; {self.jobs} at a time, {self.threads} thread(s) each'
+                  if self.jobs > 1 else ''))
+        lock = threading.Lock()
+        durations, started = [], time.time()
+
+        def one(i: int, run: Run) -> Dict:
             fresh = not self.is_trained(self.run_dir(run))
-            start = time.time()
             self.log(f'[study] run {i}/{len(runs)}: {run.name}' +
                      (' (training)' if fresh else ' (trained; evaluating)'))
-            checkpoint = self.train(run)
-            results[run.name] = self.evaluate(run, checkpoint)
-            results[run.name][TRAINING] = self.training_record(run)
+            start = time.time()
+            result = self.evaluate(run, self.train(run))
+            result[TRAINING] = self.training_record(run)
             if fresh:
-                durations.append(time.time() - start)
-                left = sum(1 for r in runs[i:]
-                           if not self.is_trained(self.run_dir(r)))
-                eta = left * sum(durations) / len(durations)
-                self.log(f'[study] done in {durations[-1]:.0f} s; {left} '
-                         f'runs to train, ETA {eta / 60:.1f} min')
+                with lock:
+                    durations.append(time.time() - start)
+                    left = sum(1 for r in runs if not self.is_finished(r))
+                    # Runs finish `jobs` at a time: the mean duration over
+                    # the wall time elapsed per finished run.
+                    per_run = (time.time() - started) / len(durations)
+                    self.log(f'[study] {run.name} done in '
+                             f'{durations[-1]:.0f} s; {left} runs to go, '
+                             f'ETA {left * per_run / 60:.1f} min')
+            return result
+
+        with ThreadPoolExecutor(self.jobs) as pool:
+            futures = [
+                pool.submit(one, i, run) for i, run in enumerate(runs, 1)
+            ]
+            results = {
+                run.name: future.result()
+                for run, future in zip(runs, futures)
+            }
         with open(osp.join(self.work_dir, 'results.json'), 'w') as f:
             json.dump(results, f, indent=1)
         return results
