@@ -128,3 +128,32 @@ def test_runs_without_a_training_record_are_not_taken_as_converged():
     }
     md = render_markdown(build_report(s, s.runs(), results))
     assert '| Top-GAP - twin, **convergence unknown** |' in md
+
+
+def test_jobs_carry_out_runs_at_the_same_time_with_their_threads(tmp_path):
+    import threading
+
+    from topgap_mm.study import StudyRunner
+    s = StudySpec(dict(pairs=[PAIR], seeds=[0, 1], test_splits=['test_id']),
+                  ROOT)
+    runner = StudyRunner(s, str(tmp_path), jobs=2, threads=1,
+                         log=lambda _: None)
+    # Two runs must be in flight together for both to pass the barrier;
+    # one at a time, the first would wait out the timeout and fail.
+    barrier = threading.Barrier(2, timeout=20)
+
+    def train(run):
+        barrier.wait()
+        return 'ckpt.pth'
+
+    runner.train = train
+    runner.evaluate = lambda run, ckpt: dict(test_id={'accuracy/top1': 1.0})
+    runner.training_record = lambda run: {}
+    results = runner.execute()
+    assert sorted(results) == sorted(r.name for r in s.runs())
+    assert (tmp_path / 'results.json').is_file()
+    # Each run's processes get its share of the threads.
+    log = tmp_path / 'env.log'
+    runner._tool('-c', 'import os; print(os.environ["OMP_NUM_THREADS"])',
+                 log_file=str(log))
+    assert log.read_text().strip() == '1'
