@@ -17,7 +17,8 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from topgap_mm.apis import (check_checkpoint,  # noqa: E402
-                            finish_distributed, prepare_distributed)
+                            check_checkpoint_file, finish_distributed,
+                            prepare_distributed)
 from topgap_mm.models import use_channels_last  # noqa: E402
 
 
@@ -225,10 +226,9 @@ def main():
     if args.out is None and args.out_item is not None:
         raise ValueError('Please use `--out` argument to specify the '
                          'path of the output file before using `--out-item`.')
-    if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(
-            f'checkpoint file not found: {args.checkpoint!r}; pass the .pth '
-            'written by tools/train.py (e.g. work_dirs/<config>/epoch_N.pth)')
+    # Also with --allow-partial-checkpoint, which skips the key check:
+    # MMEngine's loader alone names neither the file nor the fault.
+    check_checkpoint_file(args.checkpoint)
     if args.out and osp.exists(args.out) and not args.overwrite:
         raise FileExistsError(
             f'--out {args.out!r} exists; choose another path or add '

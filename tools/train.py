@@ -13,8 +13,9 @@ from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from topgap_mm.apis import (finish_distributed,  # noqa: E402
-                            global_batch_message, prepare_distributed)
+from topgap_mm.apis import (check_checkpoint_file,  # noqa: E402
+                            finish_distributed, global_batch_message,
+                            prepare_distributed)
 from topgap_mm.models import use_channels_last  # noqa: E402
 from mmengine.utils import digit_version
 from mmengine.utils.dl_utils import TORCH_VERSION
@@ -156,11 +157,13 @@ def merge_args(cfg, args):
 
 def main():
     args = parse_args()
-    if args.resume not in (None, 'auto') and not osp.isfile(args.resume):
-        raise FileNotFoundError(
-            f'--resume checkpoint not found: {args.resume!r}; give a .pth '
-            'written by this tool, or --resume alone to continue from the '
-            'latest checkpoint in the work directory.')
+    if args.resume not in (None, 'auto'):
+        if not osp.isfile(args.resume):
+            raise FileNotFoundError(
+                f'--resume checkpoint not found: {args.resume!r}; give a '
+                '.pth written by this tool, or --resume alone to continue '
+                'from the latest checkpoint in the work directory.')
+        check_checkpoint_file(args.resume)
 
     # load config
     cfg = Config.fromfile(args.config)

@@ -6,6 +6,7 @@ initialisation, a notice about missing keys scrolls by in the log, and the
 metrics are those of an untrained head. Every tool that evaluates or
 analyses a checkpoint calls :func:`check_checkpoint` first.
 """
+import os.path as osp
 from collections import OrderedDict
 from typing import Dict, List, Optional
 
@@ -15,10 +16,54 @@ from mmengine.runner.checkpoint import _load_checkpoint
 
 #: Keys shown per group before "...".
 SHOWN_KEYS = 3
+#: How the two formats of ``torch.save`` begin: a zip archive (the default
+#: since torch 1.6) and the legacy pickle stream (a protocol-2 opcode).
+CHECKPOINT_MAGIC = (b'PK\x03\x04', b'\x80')
+#: What to pass instead, for the messages.
+TRAINED_CHECKPOINT = ('the .pth written by tools/train.py (e.g. '
+                      'work_dirs/<config>/epoch_N.pth)')
 
 
 class CheckpointMismatchError(ValueError):
     """A checkpoint does not fit the model a config builds."""
+
+
+def check_checkpoint_file(path: str) -> None:
+    """Stop at a checkpoint path that cannot hold a PyTorch checkpoint.
+
+    torch's loader ends in a bare ``EOFError`` on an empty file and in a
+    ``KeyError`` or an unpickling error on a file of another kind, naming
+    neither the file nor the fault. Only the file's first bytes are read;
+    URLs, which MMEngine downloads, are not checked.
+
+    Args:
+        path (str): The checkpoint file.
+
+    Raises:
+        FileNotFoundError: If there is no such file.
+        ValueError: If the file is empty or begins like neither format of
+            ``torch.save``.
+    """
+    if '://' in path:
+        return
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'checkpoint file not found: {path!r}; pass '
+            f'{TRAINED_CHECKPOINT}.')
+    with open(path, 'rb') as f:
+        head = f.read(16)
+    if not head:
+        raise ValueError(
+            f'checkpoint file {path!r} is empty (0 bytes), not a checkpoint: '
+            'a run stopped while saving it or a copy failed. Pass '
+            f'{TRAINED_CHECKPOINT}.')
+    if not head.startswith(CHECKPOINT_MAGIC):
+        raise ValueError(
+            f'checkpoint file {path!r} is not a PyTorch checkpoint: it '
+            f'starts with {head!r}, where a file of torch.save starts with '
+            f'{CHECKPOINT_MAGIC[0]!r} (a zip archive) or '
+            f'{CHECKPOINT_MAGIC[1]!r} (its legacy format). Pass '
+            f'{TRAINED_CHECKPOINT}.')
 
 
 def _state_dict(checkpoint: dict) -> Dict:
@@ -63,10 +108,14 @@ def check_checkpoint(model: nn.Module,
             load. Defaults to False.
 
     Raises:
+        FileNotFoundError: If there is no such file.
+        ValueError: If the file is empty or not a PyTorch checkpoint
+            (:func:`check_checkpoint_file`).
         CheckpointMismatchError: Listing the missing, unexpected and
             mis-shaped key groups, what the checkpoint is and what the
             config builds, and the flag that allows a partial load.
     """
+    check_checkpoint_file(path)
     if allow_partial:
         return
     checkpoint = _load_checkpoint(path, map_location='cpu')

@@ -12,7 +12,7 @@ from mmengine.runner import load_checkpoint
 
 from mmpretrain.registry import DATASETS, MODELS
 from ..evaluation.batch import labels_and_masks, pixel_images
-from .checkpoint import check_checkpoint
+from .checkpoint import check_checkpoint, check_checkpoint_file
 
 
 def check_file(kind: str, path: str) -> None:
@@ -51,7 +51,7 @@ def build_classifier(cfg: Config,
         nn.Module: The model.
     """
     if checkpoint is not None:
-        check_file('checkpoint', checkpoint)
+        check_checkpoint_file(checkpoint)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     model_cfg = copy.deepcopy(cfg.model)
     # As the Runner does: the top-level preprocessor (normalisation,
@@ -85,7 +85,7 @@ def load_classifier(config: str,
     """
     check_file('config', config)
     if checkpoint is not None:
-        check_file('checkpoint', checkpoint)
+        check_checkpoint_file(checkpoint)
     cfg = load_config(config, cfg_options)
     return build_classifier(cfg, checkpoint, device, allow_partial), cfg
 
