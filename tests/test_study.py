@@ -1,6 +1,7 @@
 """The study tool: config checks, held-out selection, the report, and a
 whole study end to end through the real tools at a tiny size."""
 import copy
+import glob
 import json
 import os
 import os.path as osp
@@ -401,10 +402,9 @@ def test_test_splits_may_be_other_datasets():
         spec(test_splits=['test_id', dict(name='x')])
 
 
-@pytest.mark.parametrize('name', ['cub', 'pets', 'waterbirds', 'cifar10',
-                                  'imagenet', 'embedded', 'embedded_6ep',
-                                  'embedded_pretrained', 'embedded_pooling',
-                                  'embedded_pooling_wide'])
+@pytest.mark.parametrize('name', sorted(
+    osp.splitext(osp.basename(p))[0]
+    for p in glob.glob(osp.join(ROOT, 'configs', 'studies', '*.py'))))
 def test_shipped_study_configs_plan_without_the_data(name):
     """Every shipped study checks and plans on a machine without its data
     (the dry run a user starts with)."""
