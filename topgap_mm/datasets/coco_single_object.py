@@ -1,7 +1,7 @@
 """The COCO single-object classification subset of the Top-GAP paper."""
 import json
 import os.path as osp
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from mmengine.logging import MMLogger
 
@@ -9,7 +9,8 @@ from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 from .held_out import VAL_FRACTION, VAL_SEED, HeldOutValMixin
 from .transforms.loading import (boxes_from_xywh, check_exists,
-                                 check_listed_files)
+                                 check_listed_files, check_listed_once,
+                                 path_inside)
 
 CONVERTER = ('the converter `python tools/dataset_converters/'
              'coco_single_object.py {data_root} --splits {split}` (run once '
@@ -96,21 +97,29 @@ class COCOSingleObject(HeldOutValMixin, BaseDataset):
         samples = self._annotation['samples']
         with_box = self._has_boxes(samples)
         data_list = []
-        for sample in samples:
-            if not 0 <= sample['label'] < num_classes:
+        seen: Dict[str, str] = {}
+        for index, sample in enumerate(samples):
+            where = f'{self.ann_file}, sample {index}'
+            img_path = path_inside(self.data_root, sample['img'], where)
+            mask_path = path_inside(self.data_root, sample['mask'], where)
+            label = sample['label']
+            if (not isinstance(label, int) or isinstance(label, bool)
+                    or not 0 <= label < num_classes):
                 raise ValueError(
-                    f'{self.ann_file}: label {sample["label"]} of '
-                    f'{sample["img"]!r} is outside the {num_classes} '
-                    f'classes.')
+                    f'{where}: label {label!r} of {sample["img"]!r} is '
+                    f'outside the {num_classes} classes (0..'
+                    f'{num_classes - 1}).')
+            check_listed_once(seen, repr(sample['img']), f'as sample {index}',
+                              where)
             info = dict(
-                img_path=osp.join(self.data_root, sample['img']),
-                gt_label=sample['label'],
-                mask_path=osp.join(self.data_root, sample['mask']),
+                img_path=img_path,
+                gt_label=label,
+                mask_path=mask_path,
                 mask_convention='binary')
             if with_box:
                 info['object_boxes'] = boxes_from_xywh(
                     [sample['bbox']],
-                    f'{self.ann_file}: bbox of {sample["img"]!r}')
+                    f'{where}: bbox of {sample["img"]!r}')
                 info['box_file'] = self.ann_file
             data_list.append(info)
         data_list = self._held_out_part(data_list)

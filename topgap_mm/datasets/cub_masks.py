@@ -11,7 +11,8 @@ from mmpretrain.datasets import CUB
 from mmpretrain.registry import DATASETS
 from .held_out import VAL_FRACTION, VAL_SEED, HeldOutValMixin
 from .transforms.loading import (boxes_from_xywh, check_exists,
-                                 check_listed_files)
+                                 check_listed_files, check_listed_once,
+                                 path_inside)
 
 #: Archive of the images and the text files.
 CUB_ARCHIVE = '"CUB_200_2011.tgz" (unpacked to `CUB_200_2011/`)'
@@ -44,6 +45,37 @@ def _parse_box_line(line: str, where: str) -> Tuple[int, List[float]]:
             pass
     raise ValueError(f'{where}: expected {CUB_BOX_LINE} (an integer id and '
                      f'four numbers), got {line!r}.')
+
+
+def read_cub_list(path: str, field: str) -> Dict[int, Tuple[str, int]]:
+    """Read one of CUB's ``<image_id> <value>`` lists.
+
+    Args:
+        path (str): ``images.txt``, ``image_class_labels.txt`` or
+            ``train_test_split.txt``.
+        field (str): What the value is, for the messages.
+
+    Returns:
+        dict: Image id -> (value, line number), in the order of the file.
+
+    Raises:
+        ValueError: If a line is not an integer id and one value, or an id
+            is listed twice (MMPretrain's parser keeps the last silently).
+    """
+    entries: Dict[int, Tuple[str, int]] = {}
+    seen: Dict[str, str] = {}
+    for num, line in enumerate(list_from_file(path), 1):
+        if not line.strip():
+            continue
+        where = f'{path}, line {num}'
+        fields = line.split()
+        if len(fields) != 2 or not fields[0].isdigit():
+            raise ValueError(f'{where}: expected "<image_id> <{field}>", got '
+                             f'{line!r}.')
+        check_listed_once(seen, f'image id {fields[0]}', f'on line {num}',
+                          where)
+        entries[int(fields[0])] = (fields[1], num)
+    return entries
 
 
 def read_cub_boxes(box_file: str, images_file: str) -> Dict[str, np.ndarray]:
@@ -194,23 +226,22 @@ class CUBWithMasks(HeldOutValMixin, CUB):
     def load_data_list(self) -> List[dict]:
         """Load the images, labels, boxes and mask paths of the split.
 
+        The three lists are checked line by line: MMPretrain's parser would
+        put an image whose ``train_test_split.txt`` value is neither 1 nor
+        0 in both splits, keep the last of two lines of one id, and stop
+        at an image missing from one list with an assertion naming no id.
+
         Returns:
             list[dict]: ``img_path``, ``gt_label`` and, with boxes,
             ``object_boxes`` and ``box_file``, with masks, ``mask_path``
             and ``mask_convention``.
         """
-        num_classes = len(self.CLASSES)
+        data_list = self._held_out_part(self._read_split())
         boxes = None
         if self.box_file is not None:
             boxes = read_cub_boxes(self.box_file, self.ann_file)
-        data_list = self._held_out_part(super().load_data_list())
         for info in data_list:
             rel_path = osp.relpath(info['img_path'], self.img_prefix)
-            if not 0 <= info['gt_label'] < num_classes:
-                raise ValueError(
-                    f'{self.image_class_labels_file}: class id '
-                    f'{info["gt_label"] + 1} of {rel_path!r} is outside the '
-                    f'{num_classes} classes of classes.txt.')
             if boxes is not None:
                 info['object_boxes'] = boxes[rel_path]
                 info['box_file'] = self.box_file
@@ -221,6 +252,53 @@ class CUBWithMasks(HeldOutValMixin, CUB):
             'img_path': CUB_ARCHIVE,
             'mask_path': CUB_SEG_ARCHIVE
         }, self.ann_file)
+        return data_list
+
+    def _read_split(self) -> List[dict]:
+        """``img_path`` and ``gt_label`` of the official split's images, in
+        the order of ``images.txt`` (MMPretrain's samples)."""
+        images = read_cub_list(self.ann_file, 'path')
+        labels = read_cub_list(self.image_class_labels_file, 'class_id')
+        splits = read_cub_list(self.train_test_split_file,
+                               'is_training_image')
+        for path, entries in ((self.image_class_labels_file, labels),
+                              (self.train_test_split_file, splits)):
+            missing = [i for i in images if i not in entries]
+            if missing:
+                raise ValueError(
+                    f'{path} has no line for {len(missing)} of the '
+                    f'{len(images)} images of {self.ann_file}, e.g. image '
+                    f'{missing[0]} ({images[missing[0]][0]!r}); expected '
+                    f'one line per image, as {CUB_ARCHIVE} provides it.')
+            extra = [i for i in entries if i not in images]
+            if extra:
+                raise ValueError(
+                    f'{path}, line {entries[extra[0]][1]}: image id '
+                    f'{extra[0]} is not in {self.ann_file}.')
+        num_classes = len(self.CLASSES)
+        seen: Dict[str, str] = {}
+        data_list = []
+        for image_id, (rel_path, num) in images.items():
+            img_path = path_inside(self.img_prefix, rel_path,
+                                   f'{self.ann_file}, line {num}')
+            check_listed_once(seen, repr(rel_path), f'on line {num}',
+                              f'{self.ann_file}, line {num}')
+            value, split_num = splits[image_id]
+            if value not in ('0', '1'):
+                raise ValueError(
+                    f'{self.train_test_split_file}, line {split_num}: '
+                    f'is_training_image of image {image_id} ({rel_path!r}) '
+                    f'is {value!r}; expected 1 (train) or 0 (test).')
+            class_id, label_num = labels[image_id]
+            if not class_id.isdigit() or not 1 <= int(
+                    class_id) <= num_classes:
+                raise ValueError(
+                    f'{self.image_class_labels_file}, line {label_num}: '
+                    f'class id {class_id} of {rel_path!r} is outside the '
+                    f'{num_classes} classes of classes.txt.')
+            if (value == '1') == (self.split == 'train'):
+                data_list.append(
+                    dict(img_path=img_path, gt_label=int(class_id) - 1))
         return data_list
 
     def extra_repr(self) -> List[str]:

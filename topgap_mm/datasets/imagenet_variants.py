@@ -6,7 +6,7 @@ labels; both therefore insist on all the classes being present, since a
 missing folder would shift every later label.
 """
 import os.path as osp
-from typing import List, Optional, Sequence, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 from mmpretrain.datasets import BaseDataset, CustomDataset
 from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
@@ -31,14 +31,42 @@ SEVERITIES = (1, 2, 3, 4, 5)
 EXTENSIONS = ('.jpeg', '.jpg', '.png')
 
 
-def _check_folders(root: str, num_classes: int, source: str) -> dict:
+def class_folder_samples(root: str, num_classes: int, source: str,
+                         extensions: Sequence[str]) -> List[Tuple[str, int]]:
+    """The images of a folder-per-class root, labelled by sorted folder.
+
+    Args:
+        root (str): The folder holding one folder per class.
+        num_classes (int): The dataset's class count; the folders must be
+            exactly that many.
+        source (str): The archive that provides them, for the messages.
+        extensions (Sequence[str]): Lower-case endings of image files.
+
+    Returns:
+        list[tuple[str, int]]: ``(path below root, label)`` per image.
+
+    Raises:
+        ValueError: If the folder count differs from ``num_classes`` or a
+            class folder holds no image (MMPretrain only warns, and the
+            class then has no sample).
+    """
     folder_to_idx = find_folders(root)[1]
     if len(folder_to_idx) != num_classes:
         raise ValueError(
             f'{root!r} holds {len(folder_to_idx)} class folders but the '
             f'dataset has {num_classes} classes; labels follow the sorted '
             f'WordNet ids, so all must be there. Unpack all of {source}.')
-    return folder_to_idx
+    extensions = tuple(extensions)
+    samples, empty = get_samples(
+        root,
+        folder_to_idx,
+        is_valid_file=lambda f: f.lower().endswith(extensions))
+    if empty:
+        raise ValueError(
+            f'The class folder {sorted(empty)[0]!r} under {root!r} holds no '
+            f'image ({", ".join(extensions)}); {len(empty)} of the '
+            f'{num_classes} folders are empty. Unpack all of {source}.')
+    return [(path, int(label)) for path, label in samples]
 
 
 @DATASETS.register_module()
@@ -64,8 +92,15 @@ class ImageNetSketch(CustomDataset):
 
     def load_data_list(self) -> List[dict]:
         """Load the images and labels of all class folders."""
-        _check_folders(self.img_prefix, len(self.CLASSES), SKETCH_ARCHIVE)
-        return super().load_data_list()
+        if self.ann_file:
+            return super().load_data_list()
+        samples = class_folder_samples(self.img_prefix, len(self.CLASSES),
+                                       SKETCH_ARCHIVE,
+                                       sorted(self.extensions))
+        return [
+            dict(img_path=osp.join(self.img_prefix, path), gt_label=label)
+            for path, label in samples
+        ]
 
 
 @DATASETS.register_module()
@@ -135,16 +170,12 @@ class ImageNetC(BaseDataset):
             root = check_exists(
                 osp.join(self.data_root, corruption, severity),
                 IMAGENET_C_ARCHIVE, 'ImageNet-C folder')
-            folder_to_idx = _check_folders(root, len(self.CLASSES),
-                                           IMAGENET_C_ARCHIVE)
-            samples, _ = get_samples(
-                root,
-                folder_to_idx,
-                is_valid_file=lambda f: f.lower().endswith(EXTENSIONS))
+            samples = class_folder_samples(root, len(self.CLASSES),
+                                           IMAGENET_C_ARCHIVE, EXTENSIONS)
             data_list.extend(
                 dict(
                     img_path=osp.join(root, filename),
-                    gt_label=int(label),
+                    gt_label=label,
                     group_label=group,
                     corruption=corruption,
                     severity=int(severity)) for filename, label in samples)

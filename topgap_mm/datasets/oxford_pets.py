@@ -1,17 +1,53 @@
 """Oxford-IIIT Pet with the object masks of its trimaps."""
 import os.path as osp
-from typing import List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from mmengine import list_from_file
 
 from mmpretrain.datasets import OxfordIIITPet
 from mmpretrain.registry import DATASETS
 from .held_out import VAL_FRACTION, VAL_SEED, HeldOutValMixin
-from .transforms.loading import check_exists, check_listed_files
+from .transforms.loading import (check_exists, check_listed_files,
+                                 check_listed_once, path_inside)
 
 PET_IMAGES = '"images.tar.gz" of Oxford-IIIT Pet (unpacked to `images/`)'
 PET_ANNOTATIONS = ('"annotations.tar.gz" of Oxford-IIIT Pet (unpacked to '
                    '`annotations/`)')
+
+
+def read_pet_list(path: str, num_classes: int) -> Dict[str, Tuple[int, int]]:
+    """Read ``trainval.txt`` or ``test.txt`` of Oxford-IIIT Pet.
+
+    Args:
+        path (str): The list, lines ``<image> <class id> <species> <breed
+            id>`` (class ids from 1); ``#`` starts a comment line.
+        num_classes (int): The number of classes.
+
+    Returns:
+        dict: Image name -> (label from 0, line number), in file order.
+
+    Raises:
+        ValueError: If a line has another form, a class id is outside
+            ``1..num_classes`` or an image is listed twice.
+    """
+    entries: Dict[str, Tuple[int, int]] = {}
+    seen: Dict[str, str] = {}
+    for num, line in enumerate(list_from_file(path), 1):
+        if not line.strip() or line.startswith('#'):
+            continue
+        where = f'{path}, line {num}'
+        fields = line.split()
+        if len(fields) != 4 or not fields[1].isdigit():
+            raise ValueError(
+                f'{where}: expected "<image> <class id 1-{num_classes}> '
+                f'<species> <breed id>", got {line!r}.')
+        name, class_id = fields[:2]
+        if not 1 <= int(class_id) <= num_classes:
+            raise ValueError(f'{where}: class id {class_id} of {name!r} is '
+                             f'outside 1..{num_classes}.')
+        check_listed_once(seen, repr(name), f'on line {num}', where)
+        entries[name] = (int(class_id) - 1, num)
+    return entries
 
 
 # A name of its own, as `CUBWithMasks`: `type='OxfordIIITPet'` stays
@@ -74,27 +110,42 @@ class OxfordIIITPetWithMasks(HeldOutValMixin, OxfordIIITPet):
     def load_data_list(self) -> List[dict]:
         """Load the images, labels and trimap paths of the split.
 
+        Every line is checked, and the split must share no image with the
+        other official split: a test image listed in ``trainval.txt`` too
+        would be trained on.
+
         Returns:
             list[dict]: ``img_path``, ``gt_label``, ``mask_path`` and
             ``mask_convention``.
         """
         num_classes = len(self.CLASSES)
-        trimap_dir = osp.join(osp.dirname(self.ann_file), 'trimaps')
-        data_list = []
-        for line in list_from_file(self.ann_file):
-            if not line.strip() or line.startswith('#'):
-                continue
-            name, class_id = line.split()[:2]
-            label = int(class_id) - 1
-            if not 0 <= label < num_classes:
+        annotations = osp.dirname(self.ann_file)
+        trimap_dir = osp.join(annotations, 'trimaps')
+        lists = {
+            split: read_pet_list(path, num_classes)
+            for split, path in ((s, osp.join(annotations, f'{s}.txt'))
+                                for s in ('trainval', 'test'))
+            if path == self.ann_file or osp.isfile(path)
+        }
+        if len(lists) == 2:
+            shared = [n for n in lists['trainval'] if n in lists['test']]
+            if shared:
                 raise ValueError(
-                    f'{self.ann_file}: class id {class_id} of {name!r} is '
-                    f'outside 1..{num_classes}.')
+                    f'{shared[0]!r} is in '
+                    f'{osp.join(annotations, "trainval.txt")} (line '
+                    f'{lists["trainval"][shared[0]][1]}) and in '
+                    f'{osp.join(annotations, "test.txt")} (line '
+                    f'{lists["test"][shared[0]][1]}) ({len(shared)} such '
+                    'images); an image belongs to one official split.')
+        data_list = []
+        for name, (label, num) in lists[self.split].items():
+            where = f'{self.ann_file}, line {num}'
             data_list.append(
                 dict(
-                    img_path=osp.join(self.img_prefix, f'{name}.jpg'),
+                    img_path=path_inside(self.img_prefix, f'{name}.jpg',
+                                         where),
                     gt_label=label,
-                    mask_path=osp.join(trimap_dir, f'{name}.png'),
+                    mask_path=path_inside(trimap_dir, f'{name}.png', where),
                     mask_convention='pet_trimap'))
         data_list = self._held_out_part(data_list)
         check_listed_files(data_list, {

@@ -1,13 +1,14 @@
 """Waterbirds (Sagawa et al., 2020): CUB birds on Places backgrounds."""
 import csv
 import os.path as osp
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.datasets.categories import CUB_CATEGORIES
 from mmpretrain.registry import DATASETS
 from .cub_masks import CUB_SEG_ARCHIVE, cub_mask_path
-from .transforms.loading import check_exists
+from .transforms.loading import (check_exists, check_listed_files,
+                                 check_listed_once, path_inside)
 
 WATERBIRDS_ARCHIVE = ('"waterbird_complete95_forest2water2.tar.gz" of the '
                       'group DRO release (unpacked to '
@@ -83,56 +84,72 @@ class Waterbirds(BaseDataset):
             test_mode=split != 'train',
             **kwargs)
 
-    def _check(self, row: dict, key: str, num: int) -> int:
-        value = int(row[key])
-        if not 0 <= value < num:
-            raise ValueError(
-                f'{self.ann_file}: {key}={value} of '
-                f'{row["img_filename"]!r} is outside 0..{num - 1}.')
-        return value
+    @staticmethod
+    def _check(row: dict, key: str, num: int, where: str) -> int:
+        value = row[key]
+        if not value.isdigit() or not 0 <= int(value) < num:
+            raise ValueError(f'{where}: {key}={value} of '
+                             f'{row["img_filename"]!r} is outside '
+                             f'0..{num - 1}.')
+        return int(value)
 
     def load_data_list(self) -> List[dict]:
         """Load the images, labels, groups and mask paths of the split.
+
+        Every row is checked, whichever split it belongs to, and an image
+        may have one row only: under two split values it would be both
+        trained and tested on.
 
         Returns:
             list[dict]: ``img_path``, ``gt_label``, ``group_label`` and, with
             ``seg_root``, ``mask_path`` and ``mask_convention``.
         """
         with open(self.ann_file, newline='') as f:
-            rows = list(csv.DictReader(f))
-        missing = {'img_filename', 'y', 'split', 'place'} - set(rows[0] if rows
-                                                                else {})
+            reader = csv.DictReader(f)
+            rows = [(reader.line_num, row) for row in reader]
+        missing = {'img_filename', 'y', 'split', 'place'} - set(
+            reader.fieldnames or ())
         if missing:
             raise ValueError(f'{self.ann_file} lacks the columns '
                              f'{sorted(missing)}.')
         num_classes = len(self.CLASSES)
+        seen: Dict[str, str] = {}
         data_list = []
-        for row in rows:
-            if row['split'] not in SPLITS.values():
-                raise ValueError(f'{self.ann_file}: split={row["split"]!r} '
-                                 f'of {row["img_filename"]!r} is not 0/1/2.')
-            if row['split'] != SPLITS[self.split]:
-                continue
-            y = self._check(row, 'y', len(BIRDS))
-            place = self._check(row, 'place', len(PLACES))
+        for num, row in rows:
+            where = f'{self.ann_file}, line {num}'
             rel_path = row['img_filename']
+            img_path = path_inside(self.data_root, rel_path, where)
+            check_listed_once(seen, repr(rel_path), f'on line {num}', where)
+            if row['split'] not in SPLITS.values():
+                raise ValueError(f'{where}: split={row["split"]!r} of '
+                                 f'{rel_path!r} is not 0/1/2.')
+            y = self._check(row, 'y', len(BIRDS), where)
+            place = self._check(row, 'place', len(PLACES), where)
             if self.label == 'y':
                 gt_label = y
             else:
                 # `001.Black_footed_Albatross/...`: the CUB class id.
-                gt_label = int(rel_path.split('.', 1)[0]) - 1
-                if not 0 <= gt_label < num_classes:
+                class_id = rel_path.split('.', 1)[0]
+                if not class_id.isdigit() or not 1 <= int(
+                        class_id) <= num_classes:
                     raise ValueError(
-                        f'{self.ann_file}: the CUB class of {rel_path!r} is '
-                        f'outside 1..{num_classes}.')
+                        f'{where}: the CUB class of {rel_path!r} is outside '
+                        f'1..{num_classes}.')
+                gt_label = int(class_id) - 1
+            if row['split'] != SPLITS[self.split]:
+                continue
             info = dict(
-                img_path=osp.join(self.data_root, rel_path),
+                img_path=img_path,
                 gt_label=gt_label,
                 group_label=2 * y + place)
             if self.seg_root is not None:
                 info['mask_path'] = cub_mask_path(self.seg_root, rel_path)
                 info['mask_convention'] = 'cub'
             data_list.append(info)
+        check_listed_files(data_list, {
+            'img_path': WATERBIRDS_ARCHIVE,
+            'mask_path': CUB_SEG_ARCHIVE
+        }, self.ann_file)
         return data_list
 
     def extra_repr(self) -> List[str]:

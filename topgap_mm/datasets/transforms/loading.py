@@ -75,6 +75,59 @@ def check_exists(path: str,
 SHOWN_MISSING = 5
 
 
+def path_inside(root: str, rel_path: str, where: str) -> str:
+    """Join a path listed in an annotation file onto its folder.
+
+    A listed path that is absolute or climbs out of ``root`` through ``..``
+    reads a file that is no part of the dataset (another split's, or
+    another dataset's) without any other check noticing.
+
+    Args:
+        root (str): The folder the listed paths are relative to.
+        rel_path (str): The path as listed.
+        where (str): The file and line (or entry) listing it, for the error.
+
+    Returns:
+        str: ``rel_path`` joined onto ``root``.
+
+    Raises:
+        ValueError: If ``rel_path`` is absolute or leads out of ``root``.
+    """
+    normal = osp.normpath(rel_path)
+    if osp.isabs(rel_path) or normal == osp.pardir or normal.startswith(
+            osp.pardir + osp.sep):
+        raise ValueError(
+            f'{where}: the path {rel_path!r} points outside {root!r}; '
+            'expected a path relative to that folder and below it, as the '
+            "dataset's own lists give them.")
+    return osp.join(root, rel_path)
+
+
+def check_listed_once(seen: Dict[str, str], key: str, listed: str,
+                      where: str) -> None:
+    """Record where a sample is listed; a second listing is an error.
+
+    An image listed twice is counted twice, and under two split values it
+    is a test image trained on.
+
+    Args:
+        seen (dict): Sample key -> where it was listed (``'on line 3'``),
+            filled by the calls.
+        key (str): The sample's image (or id).
+        listed (str): Where this listing is, as stored in ``seen``.
+        where (str): The file and line (or entry), for the error.
+
+    Raises:
+        ValueError: If ``key`` was listed before.
+    """
+    if key in seen:
+        raise ValueError(
+            f'{where}: {key} is already listed {seen[key]}; expected each '
+            'image once (listed twice it is counted twice, or lands in two '
+            'splits).')
+    seen[key] = listed
+
+
 def check_listed_files(data_list: Sequence[dict],
                        provided_by: Dict[str, str],
                        source: str) -> None:
