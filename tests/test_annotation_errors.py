@@ -281,3 +281,34 @@ def test_imagenet_c_and_sketch_class_folders(tmp_path):
     fails(lambda: ImageNetC(str(corrupted), corruptions='fog',
                             severities=2, classes=CLASSES),
           FileNotFoundError, r"ImageNet-C folder not found: .*fog/2'")
+
+
+def test_pets_trimap_of_another_size(copy):
+    """A trimap file of the wrong size is named as such; the advice to load
+    the mask before any geometric transform is for pipelines that do."""
+    import cv2
+    from mmpretrain.registry import TRANSFORMS
+    from test_public_datasets import _pipeline
+    root = copy('pets')
+    dataset = OxfordIIITPetWithMasks(
+        root, split='test', pipeline=_pipeline('pets', 'test'))
+    info = dataset.get_data_info(0)
+    trimap = cv2.imread(info['mask_path'], cv2.IMREAD_UNCHANGED)
+    height, width = trimap.shape
+    cv2.imwrite(info['mask_path'],
+                cv2.resize(trimap, (width // 2, height // 2),
+                           interpolation=cv2.INTER_NEAREST))
+    message = fails(
+        lambda: dataset[0], ValueError,
+        rf"is {width // 2}x{height // 2} but the image .* is "
+        rf'{width}x{height} \(width x height\)')
+    assert 'geometric' not in message
+    assert 'the mask file itself does not fit' in message
+    assert 'annotations.tar.gz' in message
+    # A resize before the mask is loaded: then the advice is right.
+    resize = TRANSFORMS.build(dict(type='Resize', scale=(40, 30)))
+    loaded = TRANSFORMS.build(dict(type='LoadImageFromFile'))(
+        dataset.get_data_info(1))
+    fails(lambda: TRANSFORMS.build(dict(type='LoadObjectMask'))(
+        resize(loaded)), ValueError,
+          'load the mask before any geometric transform')

@@ -400,14 +400,19 @@ class _FollowImageExif(BaseTransform):
         return read_image_frame(
             fileio.get(img_path, backend_args=self.backend_args))
 
-    def _mismatch_hint(self, results: dict, orientation: int,
-                       detail: str) -> str:
+    def _mismatch_hint(self,
+                       results: dict,
+                       orientation: int,
+                       detail: str,
+                       provided_by: Optional[str] = None) -> str:
         """Why an annotation does not fit its image, for the error.
 
         Args:
             results (dict): The sample.
             orientation (int): The orientation the annotation was given.
             detail (str): The annotation's stored size, for the message.
+            provided_by (str, optional): Where the annotation file comes
+                from, named when the file itself is at fault.
         """
         name = type(self).__name__
         if self.follow_image_exif and orientation != 1:
@@ -422,6 +427,17 @@ class _FollowImageExif(BaseTransform):
                 return (f'the image carries EXIF orientation {orientation}, '
                         f'which the image loader applied but {self.what} '
                         f'did not get: set {name}(follow_image_exif=True)')
+        file_orientation, stored = self._image_frame(results)
+        img = results.get('img')
+        if (stored is not None and img is not None and img.shape[:2] in (
+                tuple(stored), upright_shape(stored, file_orientation))):
+            # Nothing has resized or cropped the image since it was read, so
+            # no pipeline order can be at fault.
+            source = f': replace it with the one from {provided_by}' if (
+                provided_by) else ''
+            return (f'the image is as stored in its file, so the '
+                    f'{self.what[len("the "):]} file itself does not fit '
+                    f'it (one of another image, or resized){source}')
         return f'load {self.what} before any geometric transform'
 
 
@@ -509,12 +525,13 @@ class LoadObjectMask(_FollowImageExif):
         img = results.get('img')
         if img is not None and img.shape[:2] != mask.shape:
             detail = f'stored, the mask is {raw.shape[1]}x{raw.shape[0]}'
+            hint = self._mismatch_hint(results, orientation, detail,
+                                       MASK_CONVENTIONS[convention])
             raise ValueError(
                 f'The object mask {path!r} is {mask.shape[1]}x'
                 f'{mask.shape[0]} but the image '
                 f'{results.get("img_path")!r} is '
-                f'{img.shape[1]}x{img.shape[0]} (width x height); '
-                f'{self._mismatch_hint(results, orientation, detail)}.')
+                f'{img.shape[1]}x{img.shape[0]} (width x height); {hint}.')
         results['gt_seg_map'] = mask
         return results
 
