@@ -30,7 +30,14 @@ def test_the_measured_curves_get_the_verdicts_a_reader_would_give():
     assert convergence_verdict(TWIN_15[:3], 4)['verdict'] == 'budget-bound'
     early = convergence_verdict(TWIN_15[:6], 4)
     assert early['verdict'] == 'budget-bound'
-    assert 'span 15.3 points' in early['reason']
+    # Least-squares slope of 52.5, 64.0, 77.8, 79.3: 47.1 / 5 points an
+    # epoch.
+    assert 'still rising 9.42 points per epoch' in early['reason']
+    # Its epochs 11-14 (91.5, 90.3, 90.8, 90.3) move by up to 1.2 points:
+    # noise on a plateau, not a climb; epochs 10-13 (88.3 to 91.5) climb.
+    assert convergence_verdict(TWIN_15[:14], 4)['verdict'] == 'converged'
+    assert convergence_verdict(TWIN_15[:13], 4)['verdict'] == 'budget-bound'
+    assert abs(convergence_verdict(TWIN_15, 4)['slope'] + 0.05) < 1e-9
 
 
 def test_a_curve_flat_at_chance_has_failed_not_converged():
@@ -38,9 +45,10 @@ def test_a_curve_flat_at_chance_has_failed_not_converged():
     assert verdict['verdict'] == 'failed'
     assert 'chance (25.0)' in verdict['reason']
     # Flat, but 11 points above chance on 4 classes: a (poor) model.
-    assert convergence_verdict([36, 36, 36], 4)['verdict'] == 'converged'
+    assert convergence_verdict([36] * 4, 4)['verdict'] == 'converged'
     # Chance depends on the class count: 30% on 200 classes is learning.
-    assert convergence_verdict([29.5, 30, 30], 200)['verdict'] == 'converged'
+    assert convergence_verdict([29.5, 30, 30, 30], 200)['verdict'] == \
+        'converged'
 
 
 def test_a_run_that_fell_from_its_best_or_is_too_short_is_not_converged():
@@ -59,6 +67,8 @@ def test_bad_criteria_are_named():
         check_convergence_cfg(dict(window=1))
     with pytest.raises(ValueError, match='convergence.tolerance'):
         check_convergence_cfg(dict(tolerance=-1))
+    with pytest.raises(ValueError, match='convergence.max_slope'):
+        check_convergence_cfg(dict(max_slope='0.5'))
     with pytest.raises(ValueError, match='rename the split'):
         StudySpec(dict(pairs=[PAIR], test_splits=['training']), ROOT)
 
