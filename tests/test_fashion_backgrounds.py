@@ -1,3 +1,6 @@
+import os.path as osp
+import sys
+
 import numpy as np
 import pytest
 from scipy import ndimage
@@ -5,6 +8,8 @@ from scipy import ndimage
 from mmpretrain.registry import DATASETS
 from topgap_mm.datasets import FashionBackgroundsDataset
 from topgap_mm.datasets import fashion_backgrounds as fb
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 @pytest.fixture(scope='module')
@@ -160,3 +165,29 @@ def test_bad_arguments_name_the_parameter(kwargs, name):
         FashionBackgroundsDataset(**kwargs)
     with pytest.raises(ValueError, match=f'`{name}`'):
         fb.generate_split(**{'split': 'train', **kwargs})
+
+
+def test_bad_argument_names_the_split_of_its_dataloader(
+        tmp_path, monkeypatch):
+    """The train, val and test dataloaders each build this dataset; the
+    error of a bad argument given to one of them says which."""
+    from tools import train as train_tool
+    config = osp.join(ROOT, 'configs/topgap/resnet18_fashionbg_k16.py')
+    options = [
+        f'{loader}.{key}' for loader in ('train_dataloader', 'val_dataloader')
+        for key in ('num_workers=0', 'persistent_workers=False',
+                    'dataset.num_samples=8')
+    ]
+    monkeypatch.setattr(sys, 'argv', [
+        'tools/train.py', config, '--work-dir',
+        str(tmp_path), '--cfg-options', *options,
+        'val_dataloader.dataset.correlation=1.5'
+    ])
+    with pytest.raises(
+            ValueError,
+            match=r"FashionBackgroundsDataset\(split='val'\): `correlation` "
+            r'must be a number in \[0, 1\], got 1\.5'):
+        train_tool.main()
+    with pytest.raises(
+            ValueError, match=r"generate_split\(split='test_ood'\): `img_"):
+        fb.generate_split('test_ood', img_size=8)

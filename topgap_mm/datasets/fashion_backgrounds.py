@@ -60,30 +60,39 @@ OBJECT_MIN_VALUE = 0.3
 OBJECT_SATURATION = 0.5
 
 
-def _check_args(split: str, img_size: int, num_samples: Optional[int],
-                correlation: float, object_scale: Sequence[float]) -> None:
+def _check_args(owner: str, split: str, img_size: int,
+                num_samples: Optional[int], correlation: float,
+                object_scale: Sequence[float]) -> None:
+    """Check the generation arguments.
+
+    Every dataloader of a config builds this dataset, so each message
+    starts with ``owner`` and the split (``FashionBackgroundsDataset(split=
+    'val'): ...``): that names the dataloader whose settings are wrong.
+    """
+    where = f'{owner}(split={split!r})'
     if split not in SPLITS:
-        raise ValueError(f'`split` must be one of {SPLITS}, got {split!r}.')
+        raise ValueError(f'{where}: `split` must be one of {SPLITS}, got '
+                         f'{split!r}.')
     if (not isinstance(img_size, numbers.Integral)
             or isinstance(img_size, bool) or img_size < MIN_IMG_SIZE):
-        raise ValueError(f'`img_size` must be an int >= {MIN_IMG_SIZE}, got '
-                         f'{img_size!r}.')
+        raise ValueError(f'{where}: `img_size` must be an int >= '
+                         f'{MIN_IMG_SIZE}, got {img_size!r}.')
     if num_samples is not None and (not isinstance(
             num_samples, numbers.Integral) or isinstance(num_samples, bool)
                                     or num_samples < 1):
-        raise ValueError('`num_samples` must be None or an int >= 1, got '
-                         f'{num_samples!r}.')
+        raise ValueError(f'{where}: `num_samples` must be None or an int '
+                         f'>= 1, got {num_samples!r}.')
     if (not isinstance(correlation, numbers.Real)
             or not 0 <= correlation <= 1):
-        raise ValueError('`correlation` must be a number in [0, 1], got '
-                         f'{correlation!r}.')
+        raise ValueError(f'{where}: `correlation` must be a number in '
+                         f'[0, 1], got {correlation!r}.')
     if (isinstance(object_scale, (str, bytes))
             or not isinstance(object_scale, Sequence)
             or len(object_scale) != 2
             or not all(isinstance(s, numbers.Real) for s in object_scale)
             or not 0 < object_scale[0] <= object_scale[1] <= 1):
-        raise ValueError('`object_scale` must be (low, high) with '
-                         f'0 < low <= high <= 1, got {object_scale!r}.')
+        raise ValueError(f'{where}: `object_scale` must be (low, high) '
+                         f'with 0 < low <= high <= 1, got {object_scale!r}.')
 
 
 def _drop_stray_components(image: np.ndarray) -> np.ndarray:
@@ -359,7 +368,8 @@ def generate_split(split: str,
           ``flips``: (N,) bool and ``hues``: (N,) float64, the arguments
           :func:`render_sample` was called with.
     """
-    _check_args(split, img_size, num_samples, correlation, object_scale)
+    _check_args('generate_split', split, img_size, num_samples, correlation,
+                object_scale)
     num = DEFAULT_NUM_SAMPLES[split] if num_samples is None else num_samples
     images, subset_labels = load_fashion_subset()
     photos = load_backgrounds(img_size)
@@ -489,7 +499,8 @@ class FashionBackgroundsDataset(BaseDataset):
                  pipeline: Sequence = (),
                  test_mode: bool = False,
                  **kwargs):
-        _check_args(split, img_size, num_samples, correlation, object_scale)
+        _check_args(type(self).__name__, split, img_size, num_samples,
+                    correlation, object_scale)
         if split == 'train' and test_mode:
             MMLogger.get_current_instance().warning(
                 'split="train" but test_mode=True. The training set will be '
