@@ -67,10 +67,28 @@ def fixtures(tmp_path_factory):
 @pytest.fixture
 def copy(fixtures, tmp_path):
 
-    def copy(name, suffix=''):
-        return shutil.copytree(fixtures[name], str(tmp_path / (name + suffix)))
+    def copy(name):
+        return shutil.copytree(fixtures[name], str(tmp_path / name))
 
     return copy
+
+
+@pytest.mark.parametrize('name,removed,build,pattern', [
+    ('cub', 'train_test_split.txt', CUBWithMasks,
+     r'train_test_split\.txt.*CUB_200_2011\.tgz'),
+    ('pets', 'annotations/test.txt',
+     lambda root: OxfordIIITPetWithMasks(root, split='test'),
+     r'test\.txt.*annotations\.tar\.gz'),
+    ('waterbirds', 'metadata.csv', Waterbirds,
+     r'metadata\.csv.*waterbird_complete95_forest2water2\.tar\.gz'),
+    ('coco', 'annotations/single_object_val2017.json',
+     lambda root: COCOSingleObject(root, split='val2017'),
+     r'single_object_val2017\.json.*coco_single_object\.py'),
+])
+def test_missing_annotation_file(copy, name, removed, build, pattern):
+    root = copy(name)
+    os.remove(osp.join(root, removed))
+    fails(lambda: build(root), FileNotFoundError, pattern)
 
 
 # ------------------------------------------------------------------- CUB
@@ -89,25 +107,6 @@ def test_cub_split_value_other_than_0_or_1(copy, value):
         assert split_file in message and '1 (train) or 0 (test)' in message
 
 
-def test_cub_image_outside_the_data_root(copy):
-    root = copy('cub')
-    edit(osp.join(root, 'images.txt'), 2, '2 ../../outside.jpg')
-    fails(lambda: CUBWithMasks(root, split='test'), ValueError,
-          r"images\.txt, line 2: the path '\.\./\.\./outside\.jpg' "
-          r'points outside')
-    edit(osp.join(root, 'images.txt'), 2, '2 /etc/passwd')
-    fails(lambda: CUBWithMasks(root, split='test'), ValueError,
-          r"images\.txt, line 2: the path '/etc/passwd' points outside")
-
-
-def test_cub_label_outside_the_classes(copy):
-    root = copy('cub')
-    edit(osp.join(root, 'image_class_labels.txt'), 4, '4 201')
-    fails(lambda: CUBWithMasks(root, split='test'), ValueError,
-          r'image_class_labels\.txt, line 4: class id 201 of .* is '
-          r'outside the 3 classes of classes\.txt')
-
-
 @pytest.mark.parametrize('name', ['train_test_split.txt',
                                   'image_class_labels.txt'])
 def test_cub_image_without_a_split_or_label_line(copy, name):
@@ -118,26 +117,32 @@ def test_cub_image_without_a_split_or_label_line(copy, name):
           r".*image 5")
 
 
-def test_cub_image_listed_twice(copy):
+@pytest.mark.parametrize('name,number,line,pattern', [
+    ('images.txt', 2, '2 ../../outside.jpg',
+     r"images\.txt, line 2: the path '\.\./\.\./outside\.jpg' points "
+     r'outside'),
+    ('images.txt', 2, '2 /etc/passwd',
+     r"images\.txt, line 2: the path '/etc/passwd' points outside"),
+    ('image_class_labels.txt', 4, '4 201',
+     r'image_class_labels\.txt, line 4: class id 201 of .* is outside the '
+     r'3 classes of classes\.txt'),
+    # Image 1's path again, under image 12's id.
+    ('images.txt', 12,
+     '12 001.Black_footed_Albatross/Black_footed_Albatross_0000_1001.jpg',
+     r'images\.txt, line 12: .* already listed on line 1'),
     # A second line for image 1 that would make it a test image too.
+    ('train_test_split.txt', 13, '1 0',
+     r'train_test_split\.txt, line 13: image id 1 is already listed on '
+     r'line 1'),
+])
+def test_cub_bad_line(copy, name, number, line, pattern):
     root = copy('cub')
-    append(osp.join(root, 'train_test_split.txt'), '1 0')
-    fails(lambda: CUBWithMasks(root), ValueError,
-          r'train_test_split\.txt, line 13: image id 1 is already listed '
-          r'on line 1')
-    root = copy('cub', '_path_twice')
-    with open(osp.join(root, 'images.txt')) as f:
-        first = f.readline().split()[1]
-    edit(osp.join(root, 'images.txt'), 12, f'12 {first}')
-    fails(lambda: CUBWithMasks(root), ValueError,
-          r'images\.txt, line 12: .* already listed on line 1')
-
-
-def test_cub_missing_annotation_file(copy):
-    root = copy('cub')
-    os.remove(osp.join(root, 'train_test_split.txt'))
-    fails(lambda: CUBWithMasks(root), FileNotFoundError,
-          r'train_test_split\.txt.*CUB_200_2011\.tgz')
+    path = osp.join(root, name)
+    if number > 12:
+        append(path, line)
+    else:
+        edit(path, number, line)
+    fails(lambda: CUBWithMasks(root, split='test'), ValueError, pattern)
 
 
 # ------------------------------------------------------------------ Pets
@@ -172,13 +177,6 @@ def test_pets_image_in_both_splits(copy):
               r'.*test\.txt \(line 4\)')
 
 
-def test_pets_missing_annotation_file(copy):
-    root = copy('pets')
-    os.remove(osp.join(root, 'annotations', 'test.txt'))
-    fails(lambda: OxfordIIITPetWithMasks(root, split='test'),
-          FileNotFoundError, r'test\.txt.*annotations\.tar\.gz')
-
-
 # ------------------------------------------------------------ Waterbirds
 
 
@@ -202,13 +200,6 @@ def test_waterbirds_bad_rows(copy):
     edit(metadata, 3, ','.join(fields))
     fails(lambda: Waterbirds(root, split='test'), ValueError,
           r'metadata\.csv, line 3: y=2 of .* is outside 0\.\.1')
-
-
-def test_waterbirds_missing_annotation_file(copy):
-    root = copy('waterbirds')
-    os.remove(osp.join(root, 'metadata.csv'))
-    fails(lambda: Waterbirds(root), FileNotFoundError,
-          r'metadata\.csv.*waterbird_complete95_forest2water2\.tar\.gz')
 
 
 # ------------------------------------------------------------------ COCO
@@ -238,13 +229,6 @@ def test_coco_bad_samples(copy):
     fails(lambda: COCOSingleObject(root, split='val2017'), ValueError,
           r'single_object_val2017\.json, sample 1: .* already listed as '
           r'sample 0')
-
-
-def test_coco_missing_annotation_file(copy):
-    root = copy('coco')
-    os.remove(osp.join(root, 'annotations', 'single_object_val2017.json'))
-    fails(lambda: COCOSingleObject(root, split='val2017'), FileNotFoundError,
-          r'single_object_val2017\.json.*coco_single_object\.py')
 
 
 # ---------------------------------------------- ImageNet-C and -Sketch

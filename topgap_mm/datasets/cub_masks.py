@@ -1,7 +1,7 @@
 """CUB-200-2011 with its object boxes and the object masks of its
 segmentations archive."""
 import os.path as osp
-from typing import Dict, List, Optional, Tuple
+from typing import Container, Dict, List, Optional, Tuple
 
 import numpy as np
 from mmengine import fileio, list_from_file
@@ -116,14 +116,35 @@ def read_cub_boxes(box_file: str, images_file: str) -> Dict[str, np.ndarray]:
         lines[image_id] = num
         boxes[images[image_id]] = boxes_from_xywh(
             [xywh], f'{where} (image {image_id}, {images[image_id]!r})')
-    missing = [i for i in images if i not in lines]
+    check_every_image(box_file, lines, images, images_file, 'box',
+                      CUB_BOX_LINE)
+    return boxes
+
+
+def check_every_image(path: str, listed: Container[int],
+                      images: Dict[int, str], images_file: str, what: str,
+                      line_form: str) -> None:
+    """Raise unless a CUB list has an entry for every image of images.txt.
+
+    Args:
+        path (str): The list.
+        listed (Container[int]): The image ids it lists.
+        images (dict): Image id -> path, of ``images_file``.
+        images_file (str): ``images.txt``.
+        what (str): What the list gives an image (``'box'``), for the
+            message.
+        line_form (str): The form of its lines, for the message.
+
+    Raises:
+        ValueError: Naming the count and the first image without one.
+    """
+    missing = [i for i in images if i not in listed]
     if missing:
         raise ValueError(
-            f'{box_file} has no box for {len(missing)} of the {len(images)} '
+            f'{path} has no {what} for {len(missing)} of the {len(images)} '
             f'images of {images_file}, e.g. image {missing[0]} '
-            f'({images[missing[0]]!r}); expected one line {CUB_BOX_LINE} per '
+            f'({images[missing[0]]!r}); expected one line {line_form} per '
             f'image, as {CUB_ARCHIVE} provides it.')
-    return boxes
 
 
 # A name of its own: importing topgap_mm adds to MMPretrain's registry and
@@ -254,27 +275,29 @@ class CUBWithMasks(HeldOutValMixin, CUB):
         }, self.ann_file)
         return data_list
 
+    def _read_image_list(self, path: str, field: str,
+                         images: Dict[int, str]) -> Dict[int, Tuple[str, int]]:
+        """:func:`read_cub_list`, with one line for every image of
+        ``images.txt`` and none for another."""
+        entries = read_cub_list(path, field)
+        check_every_image(path, entries, images, self.ann_file, 'line',
+                          f'"<image_id> <{field}>"')
+        extra = [i for i in entries if i not in images]
+        if extra:
+            raise ValueError(f'{path}, line {entries[extra[0]][1]}: image id '
+                             f'{extra[0]} is not in {self.ann_file}.')
+        return entries
+
     def _read_split(self) -> List[dict]:
         """``img_path`` and ``gt_label`` of the official split's images, in
         the order of ``images.txt`` (MMPretrain's samples)."""
         images = read_cub_list(self.ann_file, 'path')
-        labels = read_cub_list(self.image_class_labels_file, 'class_id')
-        splits = read_cub_list(self.train_test_split_file,
-                               'is_training_image')
-        for path, entries in ((self.image_class_labels_file, labels),
-                              (self.train_test_split_file, splits)):
-            missing = [i for i in images if i not in entries]
-            if missing:
-                raise ValueError(
-                    f'{path} has no line for {len(missing)} of the '
-                    f'{len(images)} images of {self.ann_file}, e.g. image '
-                    f'{missing[0]} ({images[missing[0]][0]!r}); expected '
-                    f'one line per image, as {CUB_ARCHIVE} provides it.')
-            extra = [i for i in entries if i not in images]
-            if extra:
-                raise ValueError(
-                    f'{path}, line {entries[extra[0]][1]}: image id '
-                    f'{extra[0]} is not in {self.ann_file}.')
+        paths = {image_id: path for image_id, (path, _) in images.items()}
+        labels, splits = (
+            self._read_image_list(path, field, paths)
+            for path, field in ((self.image_class_labels_file, 'class_id'),
+                                (self.train_test_split_file,
+                                 'is_training_image')))
         num_classes = len(self.CLASSES)
         seen: Dict[str, str] = {}
         data_list = []
