@@ -115,8 +115,9 @@ def main():
         sys.exit(f'No run {args.run!r} in {args.study}; one of '
                  f'{sorted(runs)}.')
     run = runs[args.run]
-    runner = StudyRunner(spec, args.work_dir, threads=args.threads,
-                         log=lambda _: None)
+    runner = StudyRunner(spec, args.work_dir, log=lambda _: None,
+                         **({} if args.threads is None else
+                            dict(threads=args.threads)))
     run_dir = runner.run_dir(run)
     done = [n for n in os.listdir(run_dir) if n.startswith('metrics_')
             ] if osp.isdir(run_dir) else []

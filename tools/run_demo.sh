@@ -1,39 +1,48 @@
 #!/usr/bin/env bash
-# The main job on the embedded benchmark: set up, then run its two studies,
-# each Top-GAP against its standard twin over 3 seeds in both regimes of the
-# benchmark (background independent of the class; background shortcut with
-# an OOD test split), k and the CAM-IoU threshold chosen on the held-out
-# val split:
+# The main job on the embedded benchmark: set up, then answer "does Top-GAP
+# beat the same network without it?" from models trained to convergence,
+# over 3 seeds, with confidence intervals, paired differences and the
+# trivial baselines, k and every map threshold chosen on the held-out val
+# split.
 #
-#   scratch     configs/studies/embedded.py: ResNet-18 from scratch
-#   pretrained  configs/studies/embedded_pretrained.py: ImageNet-pretrained
-#               EfficientNet-Lite0 fine-tuned, the paper's protocol
+#   bash tools/run_demo.sh           # the answer: ResNet-18 from scratch,
+#                                    # background independent of the class
+#                                    # (configs/studies/embedded_demo.py)
+#   bash tools/run_demo.sh full      # everything below, one after the other
+#   bash tools/run_demo.sh scratch   # both regimes from scratch, then the
+#                                    # AutoAttack audit of a seed-0 pair
+#                                    # (configs/studies/embedded.py)
+#   bash tools/run_demo.sh pretrained  # both regimes in the paper's protocol:
+#                                    # EfficientNet-Lite0 fine-tuned
+#                                    # (configs/studies/embedded_pretrained.py)
 #
-#   bash tools/run_demo.sh               # both, one after the other
-#   bash tools/run_demo.sh scratch       # one of them
-#
-# Each ends with its report's tables (mean [95% CI] over seeds, the paired
-# difference, the baselines), kept in work_dirs/demo*/report.md. The scratch
-# study's seed-0 pair (background-independent regime) then gets the
-# gradient-masking audit with the original AutoAttack beside its own
-# attacks, on 100 test images: work_dirs/demo/audit/{topgap,twin}/audit.md.
-# Re-running continues unfinished runs and reuses finished ones.
+# Each study ends with its report (work_dirs/demo*/report.md, with
+# report.json and the validation curves under curves/). Runs go JOBS at a
+# time (default 2, one CPU thread each on 2 cores). Re-running continues
+# unfinished runs and reuses finished ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-which=${1:-all}
+which=${1:-demo}
 case $which in
-    all | scratch | pretrained) ;;
-    *) echo "run_demo.sh: unknown study '$which'; use scratch, pretrained or all" >&2
+    demo | full | scratch | pretrained) ;;
+    *) echo "run_demo.sh: unknown job '$which'; use no argument (the" \
+            "main job), full, scratch or pretrained" >&2
        exit 2 ;;
 esac
 
 bash tools/setup_env.sh
 PY=${VENV:-.venv}/bin/python
 OUT=${WORK_DIR:-work_dirs/demo}
+STUDY=("$PY" tools/study.py --jobs "${JOBS:-2}")
+
+if [ "$which" = demo ]; then
+    "${STUDY[@]}" configs/studies/embedded_demo.py --work-dir "$OUT"
+    exit 0
+fi
 if [ "$which" != pretrained ]; then
-    "$PY" tools/study.py configs/studies/embedded.py --work-dir "$OUT"
-    runs=$OUT/localisation/resnet18_scratch
+    "${STUDY[@]}" configs/studies/embedded.py --work-dir "${OUT}_scratch"
+    runs=${OUT}_scratch/localisation/resnet18_scratch
     checkpoint() {
         "$PY" -c "import json, os.path as p, sys; d = sys.argv[1]; \
 print(p.join(d, json.load(open(p.join(d, 'train_done.json')))['checkpoint']))" "$1"
@@ -41,7 +50,7 @@ print(p.join(d, json.load(open(p.join(d, 'train_done.json')))['checkpoint']))" "
     audit=(--num-samples 100 --pgd-steps 20 --restarts 1
            --square-queries 1000 --autoattack --no-progress)
     for model in topgap twin; do
-        out=$OUT/audit/$model
+        out=${OUT}_scratch/audit/$model
         if [ -f "$out/audit.json" ]; then
             echo "[demo] audit of the $model exists: $out/audit.md"
             continue
@@ -58,6 +67,6 @@ print(p.join(d, json.load(open(p.join(d, 'train_done.json')))['checkpoint']))" "
     done
 fi
 if [ "$which" != scratch ]; then
-    "$PY" tools/study.py configs/studies/embedded_pretrained.py \
+    "${STUDY[@]}" configs/studies/embedded_pretrained.py \
         --work-dir "${OUT}_pretrained"
 fi

@@ -11,8 +11,9 @@
 #   python tools/study.py configs/studies/embedded_pooling.py
 #
 # 7 pairs x 3 seeds = 21 Top-GAP-family runs and 3 twin runs (the pairs
-# share one twin config, so each seed trains it once): 24 trainings, each
-# with its evaluation 2-4.5 minutes on 2 CPU cores, 48 minutes to 1.7 hours;
+# share one twin config, so each seed trains it once): 24 trainings of the
+# configs' 12 epochs (48 minutes on 2 CPU cores when they trained for 3;
+# about 4 times the training now); `--jobs 2` runs two at a time,
 # `--launcher slurm` runs them as jobs. Two k choices without search:
 # the demo's k=16 (`topgap_k16`, so that Top-GAP here is the demo's model)
 # and the k that `tools/analysis_tools/suggest_k.py` suggests for the

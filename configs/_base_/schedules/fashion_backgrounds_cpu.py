@@ -1,8 +1,16 @@
-# A short from-scratch schedule that trains ResNet-18 at 64x64 on 2 CPU
-# cores in a few minutes: 6 epochs of the 2,000 training images, one of
-# linear warm-up, then cosine annealing to 0.
+# The from-scratch schedule of the embedded benchmark (ResNet-18 at 64x64,
+# 2,000 training images): 12 epochs, one of linear warm-up, then cosine
+# annealing to 0, SGD at lr 0.2 for batch 32.
+#
+# Chosen by measurement (benchmarks/recipe_sweep.py, docs/en/convergence.md)
+# so that Top-GAP and its standard twin both converge by the study's
+# criterion (topgap_mm.study.convergence): at the former lr 0.05 the twin
+# was still climbing after 8 epochs (81.0% val) while Top-GAP had levelled
+# off; at lr 0.2 both level off by epoch 9-12 (seed 0: Top-GAP 94.0, twin
+# 93.0). AdamW (lr 2e-3) trained Top-GAP faster but left the twin climbing
+# at 8 epochs (88.2%).
 optim_wrapper = dict(
-    optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4))
+    optimizer=dict(type='SGD', lr=0.2, momentum=0.9, weight_decay=5e-4))
 
 param_scheduler = [
     dict(
@@ -16,12 +24,12 @@ param_scheduler = [
         type='CosineAnnealingLR',
         by_epoch=True,
         begin=1,
-        T_max=5,
-        end=6,
+        T_max=11,
+        end=12,
         convert_to_iter_based=True),
 ]
 
-train_cfg = dict(by_epoch=True, max_epochs=6, val_interval=1)
+train_cfg = dict(by_epoch=True, max_epochs=12, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
 
