@@ -62,10 +62,11 @@ def class_folder_samples(root: str, num_classes: int, source: str,
         folder_to_idx,
         is_valid_file=lambda f: f.lower().endswith(extensions))
     if empty:
+        more = f', nor do {len(empty) - 1} more' if len(empty) > 1 else ''
         raise ValueError(
             f'The class folder {sorted(empty)[0]!r} under {root!r} holds no '
-            f'image ({", ".join(extensions)}); {len(empty)} of the '
-            f'{num_classes} folders are empty. Unpack all of {source}.')
+            f'image ({", ".join(extensions)}){more}. Unpack all of '
+            f'{source}.')
     return [(path, int(label)) for path, label in samples]
 
 

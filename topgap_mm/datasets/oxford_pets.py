@@ -130,13 +130,15 @@ class OxfordIIITPetWithMasks(HeldOutValMixin, OxfordIIITPet):
         if len(lists) == 2:
             shared = [n for n in lists['trainval'] if n in lists['test']]
             if shared:
+                more = f', as are {len(shared) - 1} more' if len(
+                    shared) > 1 else ''
                 raise ValueError(
                     f'{shared[0]!r} is in '
                     f'{osp.join(annotations, "trainval.txt")} (line '
                     f'{lists["trainval"][shared[0]][1]}) and in '
                     f'{osp.join(annotations, "test.txt")} (line '
-                    f'{lists["test"][shared[0]][1]}) ({len(shared)} such '
-                    'images); an image belongs to one official split.')
+                    f'{lists["test"][shared[0]][1]}){more}; an image '
+                    'belongs to one official split.')
         data_list = []
         for name, (label, num) in lists[self.split].items():
             where = f'{self.ann_file}, line {num}'
