@@ -1,6 +1,7 @@
 """Convergence in the study: the criterion's verdicts on measured curves,
 and a report that marks every difference resting on an unfinished run."""
 import os.path as osp
+import time
 
 import pytest
 from tool_runner import ROOT
@@ -167,3 +168,43 @@ def test_jobs_carry_out_runs_at_the_same_time_with_their_threads(tmp_path):
     runner._tool('-c', 'import os; print(os.environ["OMP_NUM_THREADS"])',
                  log_file=str(log))
     assert log.read_text().strip() == '1'
+
+
+def test_a_failed_run_stops_a_parallel_study_with_its_error(tmp_path):
+    from topgap_mm.study import StudyRunner
+    s = StudySpec(dict(pairs=[PAIR], seeds=[0, 1, 2],
+                       test_splits=['test_id']), ROOT)
+    runner = StudyRunner(s, str(tmp_path), jobs=2, log=lambda _: None)
+    started = []
+
+    def train(run):
+        started.append(run.name)
+        if len(started) == 1:
+            raise RuntimeError('tools/train.py failed (exit 1)')
+        time.sleep(0.5)
+        return 'ckpt.pth'
+
+    runner.train = train
+    runner.evaluate = lambda run, ckpt: dict(test_id={'accuracy/top1': 1.0})
+    runner.training_record = lambda run: {}
+    with pytest.raises(RuntimeError, match='tools/train.py failed'):
+        runner.execute()
+    # The failure is reported before the study goes through its other runs.
+    assert len(started) < len(s.runs())
+
+
+def test_runs_in_threads_write_their_configs_together(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mmengine.config import Config
+
+    from topgap_mm.study.runner import write_config
+    base = osp.join(ROOT, PAIR['topgap'])
+
+    def write(seed):
+        path = str(tmp_path / f'seed{seed}.py')
+        write_config(path, base, {'randomness.seed': seed}, 'test')
+        return Config.fromfile(path).randomness.seed
+
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(write, range(8))) == list(range(8))

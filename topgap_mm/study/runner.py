@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Callable, Dict, List, Optional
 
 from mmengine.config import Config
@@ -28,6 +28,18 @@ from .spec import TRAINING, Run, StudySpec
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
+#: MMEngine's ``Config.fromfile`` is not thread-safe (it parses through
+#: temporary files and module-level state): the runs of ``--jobs`` read
+#: configs one at a time, and only wait on their tools in parallel.
+CONFIG_LOCK = threading.Lock()
+
+
+def read_config(path: str) -> Config:
+    """``Config.fromfile`` under :data:`CONFIG_LOCK`."""
+    with CONFIG_LOCK:
+        return Config.fromfile(path)
+
+
 def write_config(path: str, base: str, options: Dict[str, object],
                  comment: str) -> str:
     """Write ``base`` with ``options`` merged in as one complete config.
@@ -37,10 +49,12 @@ def write_config(path: str, base: str, options: Dict[str, object],
     :meth:`mmengine.Config.merge_from_dict` exactly as ``tools/train.py``
     merges them; the file is then self-contained and can be rerun by hand.
     """
-    cfg = Config.fromfile(base)
-    cfg.merge_from_dict(options)
+    with CONFIG_LOCK:
+        cfg = Config.fromfile(base)
+        cfg.merge_from_dict(options)
+        text = cfg.pretty_text
     with open(path, 'w') as f:
-        f.write(f'# {comment}\n{cfg.pretty_text}\n')
+        f.write(f'# {comment}\n{text}\n')
     return path
 
 
@@ -267,7 +281,7 @@ class StudyRunner:
             ``seconds`` (its ``timing.json``: stage -> wall time).
         """
         run_dir = self.run_dir(run)
-        cfg = Config.fromfile(osp.join(run_dir, 'train_config.py'))
+        cfg = read_config(osp.join(run_dir, 'train_config.py'))
         curves = {
             key: {str(epoch): value
                   for epoch, value in values.items()}
@@ -322,6 +336,11 @@ class StudyRunner:
             futures = [
                 pool.submit(one, i, run) for i, run in enumerate(runs, 1)
             ]
+            # A failed run stops the study at once: the runs not started are
+            # cancelled, those running finish, and the first error is raised.
+            wait(futures, return_when=FIRST_EXCEPTION)
+            for future in futures:
+                future.cancel()
             results = {
                 run.name: future.result()
                 for run, future in zip(runs, futures)
