@@ -110,6 +110,10 @@ def test_a_difference_from_an_unfinished_twin_is_marked_budget_bound(
     assert '| twin | 2 | 29.8 / 44.3 / 52.5 / 64.0 | budget-bound' in md
     assert osp.isfile(tmp_path / 'curves' / 'default_r18.png')
     assert '](curves/default_r18.png)' in md
+    assert ('converged when the last 4 epochs\' val accuracy/top1 rises by '
+            'at most 0.5 points per epoch (least-squares slope) and '
+            'averages within 2 points of the run\'s best, which is at least '
+            '10 points above chance') in md
     # Every run converged: the same difference carries no mark.
     curves['twin'][2] = TWIN_15
     report = build_report(s, s.runs(), results_with_curves(s, curves, values))

@@ -323,9 +323,11 @@ def _side_by_side(regime: str, pairs: Dict[str, Dict],
 
 
 def _criterion(criterion: Dict) -> str:
-    return (f'the last {criterion["window"]} epochs\' val '
-            f'{criterion["metric"]} within {criterion["tolerance"]:g} points '
-            f'of each other and of the best, which is at least '
+    return (f'converged when the last {criterion["window"]} epochs\' val '
+            f'{criterion["metric"]} rises by at most '
+            f'{criterion["max_slope"]:g} points per epoch (least-squares '
+            f'slope) and averages within {criterion["tolerance"]:g} points '
+            f'of the run\'s best, which is at least '
             f'{criterion["min_above_chance"]:g} points above chance')
 
 
