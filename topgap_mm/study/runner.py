@@ -87,7 +87,8 @@ class StudyRunner:
                  jobs: int = 1,
                  threads: Optional[int] = None):
         for name, value in (('train_processes', train_processes),
-                            ('jobs', jobs), ('threads', threads or 1)):
+                            ('jobs', jobs),
+                            ('threads', 1 if threads is None else threads)):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f'{name} must be an int >= 1, got {value}.')
         self.spec = spec
