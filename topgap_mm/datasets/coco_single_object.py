@@ -8,7 +8,7 @@ from mmengine.logging import MMLogger
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 from .held_out import VAL_FRACTION, VAL_SEED, HeldOutValMixin
-from .transforms.loading import (boxes_from_xywh, check_exists,
+from .transforms.loading import (boxes_from_xywh, check_exists, check_label,
                                  check_listed_files, check_listed_once,
                                  path_inside)
 
@@ -102,13 +102,8 @@ class COCOSingleObject(HeldOutValMixin, BaseDataset):
             where = f'{self.ann_file}, sample {index}'
             img_path = path_inside(self.data_root, sample['img'], where)
             mask_path = path_inside(self.data_root, sample['mask'], where)
-            label = sample['label']
-            if (not isinstance(label, int) or isinstance(label, bool)
-                    or not 0 <= label < num_classes):
-                raise ValueError(
-                    f'{where}: label {label!r} of {sample["img"]!r} is '
-                    f'outside the {num_classes} classes (0..'
-                    f'{num_classes - 1}).')
+            label = check_label(sample['label'], num_classes, sample['img'],
+                                where)
             check_listed_once(seen, repr(sample['img']), f'as sample {index}',
                               where)
             info = dict(

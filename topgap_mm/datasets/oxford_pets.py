@@ -8,7 +8,8 @@ from mmpretrain.datasets import OxfordIIITPet
 from mmpretrain.registry import DATASETS
 from .held_out import VAL_FRACTION, VAL_SEED, HeldOutValMixin
 from .transforms.loading import (check_exists, check_listed_files,
-                                 check_listed_once, path_inside)
+                                 check_listed_once, check_splits_disjoint,
+                                 path_inside)
 
 PET_IMAGES = '"images.tar.gz" of Oxford-IIIT Pet (unpacked to `images/`)'
 PET_ANNOTATIONS = ('"annotations.tar.gz" of Oxford-IIIT Pet (unpacked to '
@@ -127,18 +128,11 @@ class OxfordIIITPetWithMasks(HeldOutValMixin, OxfordIIITPet):
                                 for s in ('trainval', 'test'))
             if path == self.ann_file or osp.isfile(path)
         }
-        if len(lists) == 2:
-            shared = [n for n in lists['trainval'] if n in lists['test']]
-            if shared:
-                more = f', as are {len(shared) - 1} more' if len(
-                    shared) > 1 else ''
-                raise ValueError(
-                    f'{shared[0]!r} is in '
-                    f'{osp.join(annotations, "trainval.txt")} (line '
-                    f'{lists["trainval"][shared[0]][1]}) and in '
-                    f'{osp.join(annotations, "test.txt")} (line '
-                    f'{lists["test"][shared[0]][1]}){more}; an image '
-                    'belongs to one official split.')
+        check_splits_disjoint({
+            osp.join(annotations, f'{split}.txt'):
+            {name: num for name, (_, num) in entries.items()}
+            for split, entries in lists.items()
+        })
         data_list = []
         for name, (label, num) in lists[self.split].items():
             where = f'{self.ann_file}, line {num}'

@@ -128,6 +128,61 @@ def check_listed_once(seen: Dict[str, str], key: str, listed: str,
     seen[key] = listed
 
 
+def check_label(label: int, num_classes: int, image: str, where: str) -> int:
+    """Raise unless a listed label is one of the dataset's classes.
+
+    MMPretrain takes any integer: a label past the class count fails only
+    in the loss, without naming the line, and a negative one indexes from
+    the end of the class list.
+
+    Args:
+        label (int): The label as listed, counted from 0.
+        num_classes (int): The number of classes.
+        image (str): The image it labels, for the message.
+        where (str): The file and line (or entry), for the message.
+
+    Returns:
+        int: ``label``, unchanged.
+
+    Raises:
+        ValueError: If ``label`` is not an int in ``0..num_classes - 1``.
+    """
+    if (not isinstance(label, int) or isinstance(label, bool)
+            or not 0 <= label < num_classes):
+        raise ValueError(
+            f'{where}: label {label!r} of {image!r} is outside the '
+            f'{num_classes} classes (0..{num_classes - 1}).')
+    return label
+
+
+def check_splits_disjoint(lists: Dict[str, Dict[str, int]]) -> None:
+    """Raise if an image is in the lists of two official splits.
+
+    A test image listed for training too is trained on, and no check of a
+    single list can see it.
+
+    Args:
+        lists (dict): Annotation file -> (image -> its line number), in
+            the order of the splits.
+
+    Raises:
+        ValueError: Naming the first shared image, its two lines and the
+            count of the others.
+    """
+    paths = list(lists)
+    for i, first in enumerate(paths):
+        for second in paths[i + 1:]:
+            shared = [key for key in lists[first] if key in lists[second]]
+            if shared:
+                more = f', as are {len(shared) - 1} more' if len(
+                    shared) > 1 else ''
+                raise ValueError(
+                    f'{shared[0]!r} is in {first} (line '
+                    f'{lists[first][shared[0]]}) and in {second} (line '
+                    f'{lists[second][shared[0]]}){more}; an image belongs '
+                    'to one official split.')
+
+
 def check_listed_files(data_list: Sequence[dict],
                        provided_by: Dict[str, str],
                        source: str) -> None:
