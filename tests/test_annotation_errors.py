@@ -15,9 +15,12 @@ import shutil
 
 import pytest
 from test_public_datasets import (write_coco, write_cub, write_folders,
-                                  write_pets, write_waterbirds)
+                                  write_imagenet, write_pets,
+                                  write_waterbirds)
 
-from topgap_mm.datasets import (COCOSingleObject, CUBWithMasks, ImageNetC,
+from mmpretrain.datasets import ImageNet
+from topgap_mm.datasets import (CheckedCustomDataset, CheckedImageNet,
+                                COCOSingleObject, CUBWithMasks, ImageNetC,
                                 ImageNetSketch, OxfordIIITPetWithMasks,
                                 Waterbirds)
 
@@ -61,7 +64,8 @@ def fixtures(tmp_path_factory):
         pets=write_pets(str(base / 'Oxford-IIIT_Pets'), per_class=4),
         waterbirds=write_waterbirds(
             str(base / 'waterbird_complete95_forest2water2'), cub),
-        coco=coco)
+        coco=coco,
+        imagenet=write_imagenet(str(base / 'imagenet')))
 
 
 @pytest.fixture
@@ -84,6 +88,10 @@ def copy(fixtures, tmp_path):
     ('coco', 'annotations/single_object_val2017.json',
      lambda root: COCOSingleObject(root, split='val2017'),
      r'single_object_val2017\.json.*coco_single_object\.py'),
+    # `val/` unpacks flat: its labels are in the list only.
+    ('imagenet', 'meta/val.txt',
+     lambda root: CheckedImageNet(root, split='val'),
+     r"File not found: '.*meta/val\.txt'.*caffe_ilsvrc12\.tar\.gz"),
 ])
 def test_missing_annotation_file(copy, name, removed, build, pattern):
     root = copy(name)
@@ -229,6 +237,71 @@ def test_coco_bad_samples(copy):
     fails(lambda: COCOSingleObject(root, split='val2017'), ValueError,
           r'single_object_val2017\.json, sample 1: .* already listed as '
           r'sample 0')
+
+
+# -------------------------------------------------------------- ImageNet
+
+IMAGENET_VAL = 'ILSVRC2012_val_00000002.JPEG'
+
+
+def test_imagenet_lists_load_as_mmpretrain_reads_them(copy):
+    root = copy('imagenet')
+    for split in ('train', 'val'):
+        checked = CheckedImageNet(root, split=split)
+        assert [checked.get_data_info(i) for i in range(len(checked))] == [
+            ImageNet(root, split=split).get_data_info(i) for i in range(3)
+        ]
+        assert list(checked.get_gt_labels()) == [0, 1, 2]
+    custom = CheckedCustomDataset(
+        root, data_prefix='val', ann_file='meta/val.txt', classes=CLASSES)
+    assert custom.get_data_info(1)['img_path'] == osp.join(
+        root, 'val', IMAGENET_VAL)
+    assert list(custom.get_gt_labels()) == [0, 1, 2]
+
+
+@pytest.mark.parametrize('line,classes,pattern', [
+    (f'{IMAGENET_VAL} 1005', None,
+     rf'val\.txt, line 2: label 1005 of {IMAGENET_VAL!r} is outside the '
+     r'1000 classes \(0\.\.999\)'),
+    (f'{IMAGENET_VAL} 5', CLASSES,
+     r'val\.txt, line 2: label 5 of .* is outside the 3 classes '
+     r'\(0\.\.2\)'),
+    (f'{IMAGENET_VAL} -1', None,
+     r'val\.txt, line 2: expected "<image path> <label 0-999>", got '
+     rf"'{IMAGENET_VAL} -1'"),
+    (IMAGENET_VAL, None,
+     r'val\.txt, line 2: expected "<image path> <label 0-999>"'),
+    ('../x.JPEG 1', None,
+     r"val\.txt, line 2: the path '\.\./x\.JPEG' points outside "
+     r"'.*imagenet/val'"),
+    ('/etc/passwd 1', None,
+     r"val\.txt, line 2: the path '/etc/passwd' points outside"),
+    # Line 1's image again.
+    ('ILSVRC2012_val_00000001.JPEG 1', None,
+     r"val\.txt, line 2: 'ILSVRC2012_val_00000001\.JPEG' is already "
+     r'listed on line 1'),
+])
+def test_imagenet_bad_line(copy, line, classes, pattern):
+    root = copy('imagenet')
+    edit(osp.join(root, 'meta', 'val.txt'), 2, line)
+    fails(lambda: CheckedImageNet(root, split='val', classes=classes),
+          ValueError, pattern)
+    fails(lambda: CheckedCustomDataset(
+        root, data_prefix='val', ann_file='meta/val.txt',
+        classes=classes or CheckedImageNet.METAINFO['classes']),
+          ValueError, pattern)
+
+
+def test_imagenet_image_in_train_and_val(copy):
+    # A training image copied into `val/`: ImageNet's file names are unique
+    # across the splits, so the name is the image.
+    root = copy('imagenet')
+    append(osp.join(root, 'meta', 'val.txt'),
+           'n01440764_1.JPEG 0')
+    for split in ('train', 'val'):
+        fails(lambda: CheckedImageNet(root, split=split), ValueError,
+              r"'n01440764_1\.JPEG' is in .*meta/train\.txt \(line 1\) "
+              r'and in .*meta/val\.txt \(line 4\)')
 
 
 # ---------------------------------------------- ImageNet-C and -Sketch
