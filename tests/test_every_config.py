@@ -97,7 +97,7 @@ WRITERS = {
         root, write_cub(osp.join('scratch', 'waterbirds_cub'))),
     'COCOSingleObject':
     _write_coco,
-    'ImageNet':
+    'CheckedImageNet':
     lambda root, dataset, size: write_imagenet(root),
     'ImageNetSketch':
     lambda root, dataset, size: write_folders(

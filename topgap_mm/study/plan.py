@@ -17,6 +17,7 @@ OFFICIAL_TRAIN_SIZES = {
     'OxfordIIITPetWithMasks': 3680,
     'CIFAR10': 50000,
     'ImageNet': 1281167,
+    'CheckedImageNet': 1281167,
     'Waterbirds': 4795,
 }
 
