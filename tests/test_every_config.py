@@ -1,7 +1,7 @@
 """Every config under ``configs/`` works as shipped, from the project root.
 
-Each model config (one with a ``model`` key; study configs hold a ``study``
-dict for ``tools/study.py`` and are skipped by that rule) is trained for
+Each model config (every config outside ``configs/studies``, whose study
+configs ``tests/test_study.py`` plans) is trained for
 one iteration by ``tools/train.py`` and its checkpoint tested for one
 iteration by ``tools/test.py``, in process, on the CPU. The datasets are
 the tiny official-layout fixtures of ``test_public_datasets``, written at
@@ -42,10 +42,13 @@ from test_public_datasets import (imagenet_wnids, write_cifar10, write_coco,
                                   write_pets, write_waterbirds)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+#: Every model config. Study configs (``configs/studies``) hold a ``study``
+#: dict for ``tools/study.py``; ``tests/test_study.py`` plans each of them.
 CONFIGS = sorted(
     path for path in glob.glob(
         osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
-    if '_base_' not in osp.relpath(path, ROOT).split(os.sep))
+    if not {'_base_', 'studies'} & set(
+        osp.relpath(path, ROOT).split(os.sep)))
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 #: Dataset arguments that size a dataset generated in memory or chosen by
 #: the config (not files on disk), set small.
@@ -275,9 +278,8 @@ def test_config_trains_and_tests_one_iteration(path, workdir, written,
     from tools import train as train_tool
 
     cfg = load_cfg(path)
-    if 'model' not in cfg:
-        assert 'study' in cfg, f'{_rel(path)} has neither `model` nor `study`'
-        pytest.skip('a study config (`study` dict), run by tools/study.py')
+    assert 'model' in cfg, (f'{_rel(path)} has no `model`; study configs '
+                            'belong under configs/studies')
     start = time.perf_counter()
     monkeypatch.chdir(workdir)
     # The md5 sums of CIFAR-10's batches cannot match a fixture.
