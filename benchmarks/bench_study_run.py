@@ -115,6 +115,8 @@ def main():
         sys.exit(f'No run {args.run!r} in {args.study}; one of '
                  f'{sorted(runs)}.')
     run = runs[args.run]
+    # `threads` only when given: the script also times checkouts whose
+    # StudyRunner predates the argument (the "before" of RESULTS.md).
     runner = StudyRunner(spec, args.work_dir, log=lambda _: None,
                          **({} if args.threads is None else
                             dict(threads=args.threads)))

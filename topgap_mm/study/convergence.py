@@ -83,26 +83,26 @@ def check_convergence_cfg(cfg: Optional[dict]) -> Dict:
     return cfg
 
 
-def convergence_verdict(curve: Sequence[float],
-                        num_classes: int,
-                        window: int = 4,
-                        max_slope: float = 0.5,
-                        tolerance: float = 2.0,
-                        min_above_chance: float = 10.0,
-                        metric: str = 'accuracy/top1') -> Dict:
+def convergence_verdict(
+        curve: Sequence[float],
+        num_classes: int,
+        window: int = CONVERGENCE_DEFAULTS['window'],
+        max_slope: float = CONVERGENCE_DEFAULTS['max_slope'],
+        tolerance: float = CONVERGENCE_DEFAULTS['tolerance'],
+        min_above_chance: float = CONVERGENCE_DEFAULTS['min_above_chance'],
+        metric: str = CONVERGENCE_DEFAULTS['metric']) -> Dict:
     """The verdict of the module's criterion on one validation curve.
 
     Args:
         curve (Sequence[float]): The metric after each epoch, in percent.
         num_classes (int): Classes of the task; chance is ``100 /
             num_classes``.
-        window (int): Last epochs judged. Defaults to 4.
+        window (int): Last epochs judged.
         max_slope (float): Points per epoch the last epochs may still
-            rise by. Defaults to 0.5.
+            rise by.
         tolerance (float): Points their mean may lie below the best.
-            Defaults to 2.
         min_above_chance (float): Points above chance the best value must
-            reach. Defaults to 10.
+            reach. Each defaults to :data:`CONVERGENCE_DEFAULTS`.
         metric (str): Name of the metric, for the reason.
 
     Returns:
