@@ -268,6 +268,10 @@ def test_tiny_study_end_to_end_writes_report(tiny_study):
     assert iou['baselines']['uniform']['std'] == 0
     assert iou['baselines']['uniform']['n'] == 2
     assert (out / 'report.md').read_text().count('| acc. ') == 1
+    # Each run's curve is judged with the noise of its own val split.
+    results = json.load(open(out / 'results.json'))
+    assert {r['training']['val_samples'] for r in results.values()} == {
+        TINY['val_dataloader.dataset.num_samples']}
     # Each run kept the configs it was trained and evaluated with.
     run_dir = out / 'localisation' / 'r18' / 'topgap_k4' / 'seed1'
     assert 'randomness' in (run_dir / 'train_config.py').read_text()

@@ -41,6 +41,41 @@ def test_the_measured_curves_get_the_verdicts_a_reader_would_give():
     assert abs(convergence_verdict(TWIN_15, 4)['slope'] + 0.05) < 1e-9
 
 
+# The main job's runs (12 epochs, SGD lr 0.2, 400 val images) that a slope
+# threshold of 0.5 alone called still rising: each jumped or dipped by 3-5
+# points within its last 4 epochs and then stayed level.
+TWIN_SEED1 = [24.25, 52.0, 72.0, 79.5, 85.0, 88.5, 88.25, 89.0, 90.25, 94.25,
+              94.0, 94.0]
+TOPGAP_SEED2 = [26.25, 26.25, 45.5, 47.25, 60.75, 69.75, 86.5, 91.0, 87.5,
+                92.25, 92.25, 92.0]
+
+
+def test_the_slope_is_judged_against_the_noise_of_the_val_split():
+    for curve in (TWIN_SEED1, TOPGAP_SEED2):
+        assert convergence_verdict(curve, 4)['verdict'] == 'budget-bound'
+        judged = convergence_verdict(curve, 4, num_samples=400)
+        assert judged['verdict'] == 'converged', judged
+        assert '1.64 standard errors on 400 images' in judged['reason']
+    # The standard error shrinks with the split: on 40,000 images the same
+    # 1.1 points an epoch is a climb.
+    assert convergence_verdict(TWIN_SEED1, 4, 40000)['verdict'] == \
+        'budget-bound'
+    # Binomial noise of 93% on 400 images (1.276 points) through the
+    # least-squares slope of 4 epochs (divided by sqrt(5)), times 1.64.
+    allowed = convergence_verdict([93.0] * 4, 4, 400)['max_slope']
+    assert abs(allowed - (0.5 + 1.64 * 1.2757 / 5**0.5)) < 1e-3
+    # A steady climb of 1.5 points an epoch is within the slope's noise on
+    # 400 images, but leaves the window's mean 2.25 points below its end.
+    climb = convergence_verdict([88, 89.5, 91, 92.5], 4, 400)
+    assert climb['verdict'] == 'budget-bound'
+    assert 'below its best' in climb['reason']
+    # A climb far beyond the noise is named as one.
+    early = convergence_verdict(TWIN_15[:6], 4, 400)
+    assert 'still rising 9.42 points per epoch' in early['reason']
+    with pytest.raises(ValueError, match='num_samples must be >= 1'):
+        convergence_verdict(TWIN_15, 4, 0)
+
+
 def test_a_curve_flat_at_chance_has_failed_not_converged():
     verdict = convergence_verdict([26.6, 25.0, 26.6, 26.6], 4)
     assert verdict['verdict'] == 'failed'
@@ -70,13 +105,16 @@ def test_bad_criteria_are_named():
         check_convergence_cfg(dict(tolerance=-1))
     with pytest.raises(ValueError, match='convergence.max_slope'):
         check_convergence_cfg(dict(max_slope='0.5'))
+    with pytest.raises(ValueError, match='convergence.z'):
+        check_convergence_cfg(dict(z=-1))
     with pytest.raises(ValueError, match='rename the split'):
         StudySpec(dict(pairs=[PAIR], test_splits=['training']), ROOT)
 
 
-def results_with_curves(s, curves, test_values):
-    """Results of every run: a training record with the given val curve and
-    one test accuracy, by model and seed."""
+def results_with_curves(s, curves, test_values, val_samples=None):
+    """Results of every run: a training record with the given val curve
+    (measured on ``val_samples`` images, unknown if None) and one test
+    accuracy, by model and seed."""
     results = {}
     for run in s.runs():
         curve = curves[run.model][run.seed]
@@ -85,6 +123,7 @@ def results_with_curves(s, curves, test_values):
             test_id={'accuracy/top1': test_values[run.model][run.seed]},
             training=dict(
                 num_classes=4,
+                val_samples=val_samples,
                 curves={'accuracy/top1': {
                     str(e): v for e, v in enumerate(curve, 1)}}))
     return results
@@ -111,14 +150,23 @@ def test_a_difference_from_an_unfinished_twin_is_marked_budget_bound(
     assert osp.isfile(tmp_path / 'curves' / 'default_r18.png')
     assert '](curves/default_r18.png)' in md
     assert ('converged when the last 4 epochs\' val accuracy/top1 rises by '
-            'at most 0.5 points per epoch (least-squares slope) and '
-            'averages within 2 points of the run\'s best, which is at least '
+            'at most 0.5 points per epoch plus 1.64 standard errors of that '
+            'least-squares slope on the val split\'s images, and averages '
+            'within 2 points of the run\'s best, which is at least '
             '10 points above chance') in md
     # Every run converged: the same difference carries no mark.
     curves['twin'][2] = TWIN_15
     report = build_report(s, s.runs(), results_with_curves(s, curves, values))
     md = render_markdown(report)
     assert '| Top-GAP - twin |' in md and ', **budget-bound**' not in md
+    # A twin that jumped late is judged by the noise of its val split when
+    # the training record has its size.
+    curves['twin'][2] = TWIN_SEED1
+    for val_samples, mark in ((None, 'budget-bound'), (400, 'converged')):
+        report = build_report(s, s.runs(), results_with_curves(
+            s, curves, values, val_samples))
+        assert report['regimes']['default']['r18']['splits']['test_id'][
+            'accuracy/top1']['difference']['convergence'] == mark
 
 
 def test_two_models_at_chance_give_no_finding():

@@ -146,8 +146,10 @@ def build_report(spec: StudySpec, runs: List[Run],
 
 
 def _verdicts(runs: Dict[int, Dict], criterion: Dict) -> Dict[str, Dict]:
-    """Seed (as a string, as in report.json) -> convergence verdict of each run's training record (see
-    :func:`convergence_verdict`), with the curve it was judged on."""
+    """Seed (as a string, as in report.json) -> convergence verdict of each
+    run's training record (see :func:`convergence_verdict`; a record from
+    before ``val_samples`` was kept is judged without the curve's noise),
+    with the curve it was judged on."""
     verdicts = {}
     for seed, result in runs.items():
         seed = str(seed)
@@ -163,7 +165,8 @@ def _verdicts(runs: Dict[int, Dict], criterion: Dict) -> Dict[str, Dict]:
         curve = dict(sorted(curve.items(), key=lambda item: int(item[0])))
         verdicts[seed] = dict(
             convergence_verdict(
-                list(curve.values()), record['num_classes'], **criterion),
+                list(curve.values()), record['num_classes'],
+                record.get('val_samples'), **criterion),
             curve=curve)
     return verdicts
 
@@ -325,10 +328,11 @@ def _side_by_side(regime: str, pairs: Dict[str, Dict],
 def _criterion(criterion: Dict) -> str:
     return (f'converged when the last {criterion["window"]} epochs\' val '
             f'{criterion["metric"]} rises by at most '
-            f'{criterion["max_slope"]:g} points per epoch (least-squares '
-            f'slope) and averages within {criterion["tolerance"]:g} points '
-            f'of the run\'s best, which is at least '
-            f'{criterion["min_above_chance"]:g} points above chance')
+            f'{criterion["max_slope"]:g} points per epoch plus '
+            f'{criterion["z"]:g} standard errors of that least-squares slope '
+            'on the val split\'s images, and averages within '
+            f'{criterion["tolerance"]:g} points of the run\'s best, which is '
+            f'at least {criterion["min_above_chance"]:g} points above chance')
 
 
 def _marked(name: str, differences: List[Optional[Dict]]) -> str:

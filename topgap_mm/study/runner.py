@@ -20,7 +20,7 @@ from typing import Callable, Dict, List, Optional
 
 from mmengine.config import Config
 
-from mmpretrain.registry import METRICS
+from mmpretrain.registry import DATASETS, METRICS
 
 from ..visualization.training_curves import read_epoch_curves
 from .spec import TRAINING, Run, StudySpec
@@ -277,12 +277,15 @@ class StudyRunner:
         verdict and the curves of the report.
 
         Returns:
-            dict: ``num_classes`` of the run's head, ``curves`` (every
-            validation metric and loss term, name -> epoch -> value) and
-            ``seconds`` (its ``timing.json``: stage -> wall time).
+            dict: ``num_classes`` of the run's head, ``val_samples`` (the
+            size of its validation set, for the noise of its curve),
+            ``curves`` (every validation metric and loss term, name ->
+            epoch -> value) and ``seconds`` (its ``timing.json``: stage ->
+            wall time).
         """
         run_dir = self.run_dir(run)
         cfg = read_config(osp.join(run_dir, 'train_config.py'))
+        val_samples = len(DATASETS.build(cfg.val_dataloader.dataset))
         curves = {
             key: {str(epoch): value
                   for epoch, value in values.items()}
@@ -292,6 +295,7 @@ class StudyRunner:
         timing = osp.join(run_dir, 'timing.json')
         return dict(
             num_classes=cfg.model.head.num_classes,
+            val_samples=val_samples,
             curves=curves,
             seconds=json.load(open(timing)) if osp.isfile(timing) else {})
 
