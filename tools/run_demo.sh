@@ -19,7 +19,10 @@
 # Each study ends with its report (work_dirs/demo*/report.md, with
 # report.json and the validation curves under curves/). Runs go JOBS at a
 # time (default 2, one CPU thread each on 2 cores). Re-running continues
-# unfinished runs and reuses finished ones.
+# unfinished runs and reuses finished ones. The studies from scratch share
+# the main job's work dir, work_dirs/demo: after the main job, `full` and
+# `scratch` train only what it left out, and their report, covering both
+# regimes, takes the place of the main job's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,8 +44,8 @@ if [ "$which" = demo ]; then
     exit 0
 fi
 if [ "$which" != pretrained ]; then
-    "${STUDY[@]}" configs/studies/embedded.py --work-dir "${OUT}_scratch"
-    runs=${OUT}_scratch/localisation/resnet18_scratch
+    "${STUDY[@]}" configs/studies/embedded.py --work-dir "$OUT"
+    runs=$OUT/localisation/resnet18_scratch
     checkpoint() {
         "$PY" -c "import json, os.path as p, sys; d = sys.argv[1]; \
 print(p.join(d, json.load(open(p.join(d, 'train_done.json')))['checkpoint']))" "$1"
@@ -50,7 +53,7 @@ print(p.join(d, json.load(open(p.join(d, 'train_done.json')))['checkpoint']))" "
     audit=(--num-samples 100 --pgd-steps 20 --restarts 1
            --square-queries 1000 --autoattack --no-progress)
     for model in topgap twin; do
-        out=${OUT}_scratch/audit/$model
+        out=$OUT/audit/$model
         if [ -f "$out/audit.json" ]; then
             echo "[demo] audit of the $model exists: $out/audit.md"
             continue
