@@ -26,7 +26,9 @@ setup(
     else '',
     long_description_content_type='text/markdown',
     packages=find_packages(include=['topgap_mm', 'topgap_mm.*']),
-    package_data={'topgap_mm': ['datasets/assets/*']},
+    package_data={
+        'topgap_mm': ['datasets/assets/*', 'study/templates/*.j2']
+    },
     include_package_data=True,
     python_requires='>=3.9',
     install_requires=[

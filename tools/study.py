@@ -12,11 +12,13 @@ Usage::
     # every run as its own Slurm job (submitit), then the report
     python tools/study.py configs/studies/cub.py --launcher slurm \
         --partition gpu --gpus-per-run 1 --time-limit 240
+    # the report and its HTML page again from the finished runs, no training
+    python tools/study.py configs/studies/embedded.py --report-only
 
 The study's work directory gets one directory per run (each with the config
-files it was trained and evaluated with), ``results.json``, ``report.json``
-and ``report.md``. Running the same command again skips finished runs and
-resumes interrupted ones.
+files it was trained and evaluated with), ``results.json``, ``report.json``,
+``report.md`` and ``report.html`` (with its images in ``html/``). Running
+the same command again skips finished runs and resumes interrupted ones.
 """
 import argparse
 import os.path as osp
@@ -36,6 +38,7 @@ from topgap_mm.study import (StudyRunner, StudySpec, plan_lines,  # noqa: E402
 from topgap_mm.study.cluster import (CLUSTER_LAUNCHERS,  # noqa: E402
                                      build_executor, submit_runs,
                                      submitit_folder)
+from topgap_mm.study.finished import finished_results  # noqa: E402
 
 
 def parse_args():
@@ -49,6 +52,16 @@ def parse_args():
         '--dry-run',
         action='store_true',
         help='print every run with its state and cost, train nothing')
+    parser.add_argument(
+        '--report-only',
+        action='store_true',
+        help='train and evaluate nothing: rebuild report.json, report.md '
+        'and report.html from the finished runs in the work dir')
+    parser.add_argument(
+        '--no-gallery',
+        action='store_true',
+        help='leave the CAM galleries out of report.html (they load every '
+        'drawn run\'s checkpoint)')
     parser.add_argument(
         '--sec-per-iter',
         type=float,
@@ -90,6 +103,9 @@ def parse_args():
     args = parser.parse_args()
     if args.launcher == 'slurm' and not args.partition:
         parser.error('--launcher slurm needs --partition')
+    if args.report_only and (args.dry_run or args.launcher != 'none'):
+        parser.error('--report-only trains nothing: it goes with neither '
+                     '--dry-run nor --launcher')
     return args
 
 
@@ -115,6 +131,18 @@ def main():
     if args.dry_run:
         print('\n'.join(plan_lines(runner, runs, args.sec_per_iter)))
         return
+    if args.report_only:
+        if not osp.isdir(runner.work_dir):
+            sys.exit(f'study.py: --report-only: work dir {runner.work_dir} '
+                     'does not exist; run the study first.')
+        try:
+            results = finished_results(runner, runs)
+        except FileNotFoundError as error:
+            sys.exit(f'study.py: --report-only: {error}')
+        write_report(spec, runs, results, runner.work_dir, args.config,
+                     not args.no_gallery)
+        print(f'[study] report: {osp.join(runner.work_dir, "report.html")}')
+        return
     if args.launcher != 'none':
         executor = build_executor(
             args.launcher, submitit_folder(runner.work_dir), args.partition,
@@ -122,10 +150,12 @@ def main():
         submit_runs(runner, runs, executor, args.gpus_per_run)
     # After the jobs every run is finished: this reads their results.
     results = runner.execute(runs)
-    write_report(spec, runs, results, runner.work_dir)
+    write_report(spec, runs, results, runner.work_dir, args.config,
+                 not args.no_gallery)
     with open(osp.join(runner.work_dir, 'report.md')) as f:
         print(f.read())
-    print(f'[study] report: {osp.join(runner.work_dir, "report.md")}')
+    print(f'[study] report: {osp.join(runner.work_dir, "report.md")}; '
+          f'as a page: {osp.join(runner.work_dir, "report.html")}')
 
 
 if __name__ == '__main__':

@@ -9,6 +9,7 @@ from typing import Dict, List, Optional
 
 from .convergence import UNKNOWN, convergence_verdict, worst_verdict
 from .figures import plot_validation_curves
+from .html_report import write_html_report
 from .selection import select_on_split
 from .spec import TRAINING, Run, StudySpec
 from .statistics import paired_difference, summarize
@@ -400,10 +401,29 @@ def _split_table(rows: Dict[str, Dict], columns: tuple) -> List[str]:
     return lines
 
 
-def write_report(spec: StudySpec, runs: List[Run], results: Dict[str, Dict],
-                 work_dir: str) -> Dict:
-    """Write ``report.json``, ``report.md`` and the validation curves of
-    every pair (``curves/<regime>_<pair>.png``) into ``work_dir``."""
+def write_report(spec: StudySpec,
+                 runs: List[Run],
+                 results: Dict[str, Dict],
+                 work_dir: str,
+                 config: Optional[str] = None,
+                 gallery: bool = True) -> Dict:
+    """Write ``report.json``, ``report.md``, the validation curves of
+    every pair (``curves/<regime>_<pair>.png``) and ``report.html`` with
+    its images (see :func:`write_html_report`) into ``work_dir``.
+
+    Args:
+        spec (StudySpec): The study.
+        runs (list[Run]): Its runs.
+        results (dict): Run name -> split -> metrics, and each run's
+            training record.
+        work_dir (str): The study's work directory.
+        config (str, optional): The study config's path, for the page.
+        gallery (bool): Draw the page's CAM galleries from the runs'
+            checkpoints. Defaults to True.
+
+    Returns:
+        dict: The report, as in report.json.
+    """
     report = build_report(spec, runs, results)
     os.makedirs(osp.join(work_dir, 'curves'), exist_ok=True)
     figures = report['figures'] = {}
@@ -419,4 +439,5 @@ def write_report(spec: StudySpec, runs: List[Run], results: Dict[str, Dict],
         json.dump(report, f, indent=1)
     with open(osp.join(work_dir, 'report.md'), 'w') as f:
         f.write(render_markdown(report))
+    write_html_report(spec, runs, report, work_dir, config, gallery)
     return report
