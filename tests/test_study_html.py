@@ -60,17 +60,23 @@ def study_spec() -> StudySpec:
 
 def fake_results(spec: StudySpec) -> dict:
     """Accuracy on which Top-GAP and the twin do not differ, a CAM IoU on
-    which Top-GAP is ahead, and a twin whose seed 2 had not converged."""
+    which Top-GAP is ahead of both the twin and the maps that look at no
+    image, a PxAP on which it is ahead of the twin only, and a twin whose
+    seed 2 had not converged."""
     acc = dict(topgap=[90.0, 92.0, 91.0], twin=[91.0, 90.5, 91.5])
     iou = dict(topgap=[40.0, 44.0, 42.0], twin=[20.0, 21.0, 22.5])
+    pxap = dict(topgap=[31.0, 41.0, 36.0], twin=[20.0, 21.0, 22.0])
     results = {}
     for run in spec.runs():
         curve = CLIMBING if (run.model, run.seed) == ('twin', 2) else PLATEAU
         test = {'accuracy/top1': acc[run.model][run.seed],
-                'cam/iou@best_val_thr': iou[run.model][run.seed]}
+                'cam/iou@best_val_thr': iou[run.model][run.seed],
+                'cam/pxap': pxap[run.model][run.seed]}
         if run.model == 'twin':
             test['baseline/center_gaussian/cam/iou@best_val_thr'] = 30.0
             test['baseline/uniform/cam/iou@best_val_thr'] = 15.0
+            test['baseline/center_gaussian/cam/pxap'] = 38.0
+            test['baseline/uniform/cam/pxap'] = 15.0
         results[run.name] = dict(
             val={'accuracy/top1': curve[-1]},
             test_id=test,
@@ -188,7 +194,7 @@ def test_forest_plot_rows_are_report_json_differences(page):
     entry = report['regimes']['localisation']['r18<b>']
     panels = forest_panels(entry, 'test_id', 'r18<b>')
     assert [p['key'] for p in panels] == ['accuracy/top1',
-                                          'cam/iou@best_val_thr']
+                                          'cam/iou@best_val_thr', 'cam/pxap']
     iou = entry['splits']['test_id']['cam/iou@best_val_thr']
     row = panels[1]['rows'][0]
     assert (row['mean'], row['low'], row['high']) == (
@@ -214,12 +220,19 @@ def test_verdicts_are_honest_about_zero_and_convergence(page):
             '20.83 points [16.13, 25.54] (95% CI, 3 seeds)') in text
     assert ('means: Top-GAP 42.00, twin 21.17, center_gaussian 30.00, '
             'uniform 15.00') in text
+    # PxAP 36 [23.6, 48.4] is ahead of the twin's but not of the centre
+    # Gaussian's 38, the same on every seed; CAM IoU 42 [37.0, 47.0] is
+    # ahead of its 30.
+    assert ('means: Top-GAP 36.00, twin 21.00, center_gaussian 38.00, '
+            'uniform 15.00; not ahead of center_gaussian (38.00), a map '
+            'that looks at no image, at the 5% level') in text
+    assert text.count('not ahead of') == 1
     # Twin seed 2 was still climbing: every difference rests on it.
     assert acc['convergence'] == 'budget-bound'
     assert ('budget-bound: at least one run behind it had not converged, so '
             'it describes this training budget, not the models') in text
     assert 'every run behind it converged' not in text
-    assert parsed.cells['verdict-budget-bound'] == ['budget-bound'] * 3
+    assert parsed.cells['verdict-budget-bound'] == ['budget-bound'] * 4
 
 
 def test_gallery_draws_every_map_at_its_val_threshold(page):

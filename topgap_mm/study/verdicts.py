@@ -163,6 +163,38 @@ def means_note(row: Dict, measure: Measure) -> str:
     return f'; means: {", ".join(parts)}' if parts else ''
 
 
+def no_image_note(row: Dict, measure: Measure, confidence: float) -> str:
+    """Where Top-GAP is not ahead of a map that looks at no image: such a
+    map is the same on every seed, so Top-GAP is ahead of it only where
+    Top-GAP's interval lies wholly on the better side of its value (empty
+    where it is, or where there is no interval).
+
+    Examples:
+        >>> row = dict(topgap=dict(mean=31.7, ci_low=25.9, ci_high=37.5),
+        ...            baselines=dict(center_gaussian=dict(mean=30.8)))
+        >>> no_image_note(row, Measure('cam/pxap', 'PxAP'), 0.95)
+        '; not ahead of center_gaussian (30.80), a map that looks at no \
+image, at the 5% level'
+    """
+    topgap = row.get('topgap') or {}
+    if 'ci_low' not in topgap:
+        return ''
+    behind = []
+    for method in NO_IMAGE_BASELINES:
+        base = row.get('baselines', {}).get(method)
+        if base is None:
+            continue
+        ahead = (topgap['ci_low'] > base['mean'] if measure.higher_is_better
+                 else topgap['ci_high'] < base['mean'])
+        if not ahead:
+            behind.append(f'{method} ({fmt(base["mean"], measure)})')
+    if not behind:
+        return ''
+    level = f'{100 - round(100 * confidence)}%'
+    return (f'; not ahead of {" or ".join(behind)}, a map that looks at no '
+            f'image, at the {level} level')
+
+
 def question_verdicts(entry: Dict, split: str, confidence: float,
                       pair: str, first: Optional[str] = None
                       ) -> List[Dict]:
@@ -200,7 +232,8 @@ def question_verdicts(entry: Dict, split: str, confidence: float,
                         confidence, f'{pair} Top-GAP', f'{first} Top-GAP'))
                 for finding in filter(None, readings):
                     findings.append(dict(
-                        text=finding.sentence + means_note(row, measure),
+                        text=finding.sentence + means_note(row, measure) +
+                        no_image_note(row, measure, confidence),
                         significant=finding.significant,
                         convergence=finding.convergence))
                     worst.append(finding.convergence)
