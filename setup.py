@@ -49,6 +49,8 @@ setup(
         'scipy',
         'tqdm',
         'matplotlib',
+        # The study's report.html (a template under topgap_mm/study).
+        'jinja2',
         # ImageNet-C corruptions on numpy 2 / current scikit-image, offline.
         'imagecorruptions-imaug',
         # EfficientNet-Lite0 through MMPretrain's TIMMBackbone, with its
