@@ -8,6 +8,7 @@ from mmpretrain.models.heads import LinearClsHead
 from mmpretrain.models.necks import GlobalAveragePooling
 from mmpretrain.structures import DataSample
 from .normalize import normalize_cams
+from .tokens import is_token_backbone
 from .topgap_cam import Target, select_classes
 
 
@@ -54,10 +55,20 @@ def backbone_maps(model: nn.Module,
     if isinstance(feats, torch.Tensor):
         feats = (feats, )
     feats = tuple(feats)
-    if feats[-1].dim() != 4:
+    last = feats[-1]
+    if not isinstance(last, torch.Tensor) or last.dim() != 4:
+        got = (f'shape {tuple(last.shape)}' if isinstance(
+            last, torch.Tensor) else f'a {type(last).__name__}')
+        hint = ''
+        if is_token_backbone(model.backbone):
+            hint = (" A VisionTransformer outputs a map only with "
+                    "out_type='featmap', this one has "
+                    f'{model.backbone.out_type!r}; the GradCAM family '
+                    "('gradcam', 'gradcam++', 'xgradcam', 'layercam', "
+                    "'eigencam', 'scorecam') reads the tokens of its last "
+                    'block for any out_type.')
         raise ValueError(f'CAM methods need a spatial map (N, C, h, w) as '
-                         f'the last backbone output, got shape '
-                         f'{tuple(feats[-1].shape)}.')
+                         f'the last backbone output, got {got}.{hint}')
     return feats
 
 
@@ -102,11 +113,14 @@ def original_cams(model: nn.Module,
     if (type(head) is not LinearClsHead
             or not isinstance(neck, GlobalAveragePooling)
             or not isinstance(neck.gap, nn.AdaptiveAvgPool2d)):
+        others = ("method='gradcam' (any out_type)"
+                  if is_token_backbone(model.backbone) else
+                  "method='gradcam' or 'recipro_cam' (any head) or 'topgap' "
+                  '(Top-GAP models)')
         raise TypeError(
             f'original CAM needs a GlobalAveragePooling (dim=2) neck and a '
             f'LinearClsHead, got neck {type(neck).__name__} and head '
-            f"{type(head).__name__}; use method='gradcam' or 'recipro_cam' "
-            f"(any head) or 'topgap' (Top-GAP models).")
+            f'{type(head).__name__}; use {others}.')
     with torch.no_grad():
         feats = backbone_maps(model, inputs)
         scores = head(neck(feats))

@@ -7,11 +7,14 @@ normalises the maps with :func:`normalize_cams`.
 
 How the library's ``BaseCAM.forward`` is driven here, and why:
 
-- Its hooks sit on a probe (an ``nn.Identity``) that a forward hook on the
-  target layer calls with the layer's map, so that a layer returning a
-  tuple (a backbone) can be explained: the library records gradients only
-  of a module whose output is a tensor. The map is cut out of the graph
-  there, as in :func:`~topgap_mm.cam.gradcam_cams`, and the gradient is
+- Its hooks sit on a probe (an ``nn.Identity``) that is called with the
+  target layer's map, so that a layer returning a tuple (a backbone) or
+  tokens (a ``VisionTransformer`` layer, whose patch tokens are laid on the
+  patch grid as the library's ``reshape_transform`` does) can be
+  explained: the library records gradients only of a module whose output
+  is a tensor map. The map is cut out of the graph at the layer
+  (:func:`~topgap_mm.cam.gradcam.cut_at_layer`, as for
+  :func:`~topgap_mm.cam.gradcam_cams`), and the gradient is
   taken with :func:`torch.autograd.grad` with respect to that leaf only,
   instead of the library's ``model.zero_grad()`` and ``loss.backward()``,
   which would erase and then leave ``.grad`` on the model's parameters.
@@ -52,7 +55,7 @@ import tqdm
 
 from mmpretrain.structures import DataSample
 from .cam import check_classifier_inputs
-from .gradcam import Layer, resolve_target_layer
+from .gradcam import Layer, cut_at_layer, resolve_target_layer, the_leaf
 from .normalize import normalize_cams
 from .topgap_cam import Target, select_classes
 
@@ -86,8 +89,8 @@ class ClassifierLogits(nn.Module):
         return self.model(inputs, mode='tensor')
 
 
-def _record(cam: 'BaseCAM', probe: nn.Module, layer: nn.Module,
-            inputs: torch.Tensor, target: Optional[Target],
+def _record(cam: 'BaseCAM', probe: nn.Module, model: nn.Module,
+            layer: nn.Module, inputs: torch.Tensor, target: Optional[Target],
             data_samples: Optional[List[DataSample]], method: str
             ) -> Tuple[np.ndarray, Optional[np.ndarray], Optional[list]]:
     """One forward pass (and for gradient methods one backward pass) that
@@ -96,6 +99,7 @@ def _record(cam: 'BaseCAM', probe: nn.Module, layer: nn.Module,
     Args:
         cam (BaseCAM): The library's method, hooked on ``probe``.
         probe (nn.Module): The module the library records.
+        model (nn.Module): The classifier.
         layer (nn.Module): The target layer of the model.
         inputs (torch.Tensor): The batch.
         target: Which class's map, see :func:`select_classes`; None for
@@ -108,51 +112,28 @@ def _record(cam: 'BaseCAM', probe: nn.Module, layer: nn.Module,
         tuple: The layer's map (N, K, h, w), its gradient (or None) and one
         ``ClassifierOutputTarget`` per image (or None).
     """
-    leaves = []
-
-    def expose(module, args, output):
-        maps = output[-1] if isinstance(output, (tuple, list)) else output
-        if not isinstance(maps, torch.Tensor) or maps.dim() != 4:
-            raise ValueError(
-                f'{method}: the target layer {type(module).__name__} must '
-                f'output a map (N, C, h, w) (or a tuple ending with one).')
-        leaf = maps.detach().requires_grad_()
-        leaves.append(probe(leaf))
-        # A clone, so that in-place ops after the layer (ReLU(inplace=True))
-        # do not change the map the library recorded.
-        maps = leaf.clone()
-        if isinstance(output, (tuple, list)):
-            return type(output)([*output[:-1], maps])
-        return maps
-
     recorder = cam.activations_and_grads
-    handle = layer.register_forward_hook(expose)
-    try:
-        with torch.set_grad_enabled(cam.uses_gradients):
-            logits = recorder(inputs)
-            if len(leaves) != 1:
+    with cut_at_layer(model, layer, method) as leaves, \
+            torch.set_grad_enabled(cam.uses_gradients):
+        logits = recorder(inputs)
+        # The library's hooks on the probe record the map and, on the
+        # leaf, its gradient.
+        leaf = probe(the_leaf(leaves, method))
+        targets = None
+        if target is not None:
+            classes = select_classes(target, logits.detach(), data_samples)
+            output_target = _library().utils.model_targets.\
+                ClassifierOutputTarget
+            targets = [output_target(int(c)) for c in classes]
+            # The library zips targets with the batch: a short list
+            # silently gives all-zero maps for the images left over.
+            if len(targets) != inputs.shape[0]:
                 raise ValueError(
-                    f'{method}: the target layer ran {len(leaves)} times in '
-                    f'one forward pass; choose a layer that runs once.')
-            targets = None
-            if target is not None:
-                classes = select_classes(target, logits.detach(),
-                                         data_samples)
-                output_target = _library().utils.model_targets.\
-                    ClassifierOutputTarget
-                targets = [output_target(int(c)) for c in classes]
-                # The library zips targets with the batch: a short list
-                # silently gives all-zero maps for the images left over.
-                if len(targets) != inputs.shape[0]:
-                    raise ValueError(
-                        f'{method}: {len(targets)} classes for a batch of '
-                        f'{inputs.shape[0]} images.')
-            if cam.uses_gradients:
-                score = sum(t(o) for t, o in zip(targets, logits))
-                # The library's tensor hook on the leaf records the gradient.
-                torch.autograd.grad(score, leaves[0])
-    finally:
-        handle.remove()
+                    f'{method}: {len(targets)} classes for a batch of '
+                    f'{inputs.shape[0]} images.')
+        if cam.uses_gradients:
+            score = sum(t(o) for t, o in zip(targets, logits))
+            torch.autograd.grad(score, leaf)
     activations = recorder.activations[0].numpy()
     grads = recorder.gradients[0].numpy() if cam.uses_gradients else None
     return activations, grads, targets
@@ -204,9 +185,9 @@ def library_cams(method: str,
         try:
             if batch_size is not None:
                 cam.batch_size = batch_size
-            activations, grads, targets = _record(cam, probe, layer, inputs,
-                                                  target, data_samples,
-                                                  method)
+            activations, grads, targets = _record(cam, probe, model, layer,
+                                                  inputs, target,
+                                                  data_samples, method)
             maps = np.concatenate([
                 cam.get_cam_image(
                     inputs[i:i + 1], probe,

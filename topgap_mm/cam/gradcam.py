@@ -1,5 +1,6 @@
 """GradCAM (Selvaraju et al. 2017) for any MMPretrain image classifier."""
-from typing import List, Optional, Union
+import contextlib
+from typing import Iterator, List, Optional, Union
 
 import torch
 import torch.nn as nn
@@ -8,6 +9,7 @@ import torch.nn.functional as F
 from mmpretrain.structures import DataSample
 from .cam import check_classifier_inputs
 from .normalize import normalize_cams
+from .tokens import TokenGrid, default_token_layer, is_token_backbone
 from .topgap_cam import Target, select_classes
 
 
@@ -22,7 +24,10 @@ def resolve_target_layer(model: nn.Module, target_layer: Layer,
     Args:
         model (nn.Module): The classifier.
         target_layer (str | nn.Module, optional): A module of ``model`` or
-            its dotted name; ``None`` means the backbone.
+            its dotted name; ``None`` means the backbone (its last output
+            map) or, for a ``VisionTransformer`` backbone, the first norm of
+            its last block (see
+            :func:`~topgap_mm.cam.tokens.default_token_layer`).
         method (str): Name of the calling method, for the messages.
 
     Raises:
@@ -30,6 +35,8 @@ def resolve_target_layer(model: nn.Module, target_layer: Layer,
         TypeError: For anything else.
     """
     if target_layer is None:
+        if is_token_backbone(model.backbone):
+            return default_token_layer(model.backbone)
         return model.backbone
     if isinstance(target_layer, str):
         try:
@@ -46,6 +53,93 @@ def resolve_target_layer(model: nn.Module, target_layer: Layer,
         return target_layer
     raise TypeError(f'{method}: `target_layer` must be None, a dotted module '
                     f'name or a module, got {type(target_layer).__name__}.')
+
+
+def _describe(output) -> str:
+    """The shape of a layer's output, for the messages."""
+    if isinstance(output, torch.Tensor):
+        return f'a tensor of shape {tuple(output.shape)}'
+    if isinstance(output, (tuple, list)):
+        return f'a {type(output).__name__} of {len(output)} ending with ' + (
+            _describe(output[-1]) if output else 'nothing')
+    return f'a {type(output).__name__}'
+
+
+@contextlib.contextmanager
+def cut_at_layer(model: nn.Module, layer: nn.Module,
+                 method: str) -> Iterator[List[torch.Tensor]]:
+    """Cut the graph of the model's forward passes at ``layer``'s map.
+
+    Within the context, each forward pass appends to the yielded list the
+    map (N, C, h, w) of ``layer`` as a leaf that requires grad, and the rest
+    of the model computes from that leaf, so the gradient of a score with
+    respect to the map is taken with :func:`torch.autograd.grad` alone (no
+    ``.grad`` on the parameters, and it works on frozen models and inside
+    ``torch.no_grad()`` when the pass enables grad). A layer returning a
+    tuple is explained by its last element. In a ``VisionTransformer``
+    backbone, a layer's tokens (N, L, C) become the map of their patch
+    tokens (:class:`~topgap_mm.cam.tokens.TokenGrid`).
+
+    Args:
+        model (nn.Module): The classifier.
+        layer (nn.Module): The target layer, a module of ``model``.
+        method (str): Name of the calling method, for the messages.
+
+    Yields:
+        list[torch.Tensor]: The leaves, one per run of ``layer``.
+    """
+    grid = TokenGrid(model.backbone) if is_token_backbone(
+        model.backbone) else None
+    leaves = []
+
+    def cut(module, args, output):
+        maps = output[-1] if isinstance(output, (tuple, list)) else output
+        is_tensor = isinstance(maps, torch.Tensor)
+        if grid is not None and is_tensor and maps.dim() == 3:
+            leaf = grid.to_map(maps, method).detach().requires_grad_()
+            maps = grid.to_tokens(leaf, maps)
+        elif is_tensor and maps.dim() == 4:
+            leaf = maps.detach().requires_grad_()
+            # A clone, so that in-place ops after the layer
+            # (ReLU(inplace=True)) do not act on the leaf.
+            maps = leaf.clone()
+        else:
+            tokens = ' or, in a VisionTransformer, tokens (N, L, C)' if (
+                grid is not None) else ''
+            hint = ''
+            if grid is not None and module is model.backbone:
+                hint = (' A VisionTransformer with out_type='
+                        f'{model.backbone.out_type!r} outputs no patch '
+                        'tokens; leave `target_layer` as None for the '
+                        'first norm of the last block.')
+            raise ValueError(
+                f'{method}: the target layer {type(module).__name__} must '
+                f'output a map (N, C, h, w){tokens} (or a tuple ending with '
+                f'one), got {_describe(output)}.{hint}')
+        leaves.append(leaf)
+        if isinstance(output, (tuple, list)):
+            return type(output)([*output[:-1], maps])
+        return maps
+
+    with contextlib.ExitStack() as stack:
+        if grid is not None:
+            stack.enter_context(grid)
+        handle = layer.register_forward_hook(cut)
+        stack.callback(handle.remove)
+        yield leaves
+
+
+def the_leaf(leaves: List[torch.Tensor], method: str) -> torch.Tensor:
+    """The one leaf that :func:`cut_at_layer` cut in a forward pass.
+
+    Raises:
+        ValueError: If the layer ran more than once (or never).
+    """
+    if len(leaves) != 1:
+        raise ValueError(
+            f'{method}: the target layer ran {len(leaves)} times in one '
+            f'forward pass; choose a layer that runs once.')
+    return leaves[0]
 
 
 def gradcam_cams(model: nn.Module,
@@ -76,7 +170,10 @@ def gradcam_cams(model: nn.Module,
     ``F.interpolate(align_corners=False)``) and min-maxes again; both
     min-maxes are positive affine maps, which commute with bilinear
     resizing, so its output equals this one's up to float rounding (see
-    ``tests/test_cam_methods.py``).
+    ``tests/test_cam_methods.py``). On a ``VisionTransformer`` (ViT, DeiT)
+    the map is the target layer's patch tokens on the patch grid, as the
+    library's ``reshape_transform`` lays them (see
+    ``tests/test_transformer_cams.py``).
 
     Args:
         model (nn.Module): An ``ImageClassifier`` (any head).
@@ -88,7 +185,8 @@ def gradcam_cams(model: nn.Module,
             a module of ``model`` or its dotted name (e.g.
             ``'backbone.layer4'``); when it returns a tuple, its last
             element is used. Defaults to the backbone, i.e. its last output
-            map.
+            map, or, for a ``VisionTransformer``, the first norm of its last
+            block (see :func:`resolve_target_layer`).
 
     Returns:
         torch.Tensor: CAMs of shape (N, H, W) in [0, 1], on the device of
@@ -96,37 +194,14 @@ def gradcam_cams(model: nn.Module,
     """
     check_classifier_inputs(model, inputs, 'GradCAM')
     layer = resolve_target_layer(model, target_layer)
-    leaves = []
-
-    def cut_graph(module, args, output):
-        maps = output[-1] if isinstance(output, (tuple, list)) else output
-        if not isinstance(maps, torch.Tensor) or maps.dim() != 4:
-            raise ValueError(
-                f'GradCAM: the target layer {type(module).__name__} must '
-                f'output a map (N, C, h, w) (or a tuple ending with one).')
-        leaf = maps.detach().requires_grad_()
-        leaves.append(leaf)
-        # A clone, so that in-place ops after the layer (ReLU(inplace=True))
-        # do not act on the leaf.
-        maps = leaf.clone()
-        if isinstance(output, (tuple, list)):
-            return type(output)([*output[:-1], maps])
-        return maps
-
-    handle = layer.register_forward_hook(cut_graph)
-    try:
-        with torch.enable_grad():
-            scores = model(inputs, mode='tensor')
-            if len(leaves) != 1:
-                raise ValueError(
-                    f'GradCAM: the target layer ran {len(leaves)} times in '
-                    f'one forward pass; choose a layer that runs once.')
-            classes = select_classes(target, scores.detach(), data_samples)
-            picked = scores.gather(1, classes[:, None]).sum()
-            grads, = torch.autograd.grad(picked, leaves[0])
-    finally:
-        handle.remove()
-    maps = leaves[0].detach()
+    with cut_at_layer(model, layer, 'GradCAM') as leaves, \
+            torch.enable_grad():
+        scores = model(inputs, mode='tensor')
+        leaf = the_leaf(leaves, 'GradCAM')
+        classes = select_classes(target, scores.detach(), data_samples)
+        picked = scores.gather(1, classes[:, None]).sum()
+        grads, = torch.autograd.grad(picked, leaf)
+    maps = leaf.detach()
     weights = grads.mean(dim=(2, 3), keepdim=True)
     cams = F.relu((weights * maps).sum(dim=1))
     return normalize_cams(cams, inputs.shape[-2:])

@@ -20,7 +20,10 @@ from .topgap_cam import Target, is_topgap_model, topgap_cams
 #: pytorch-grad-cam's ``'gradcam++'``, ``'xgradcam'``, ``'layercam'``,
 #: ``'eigencam'`` (class-agnostic) and ``'scorecam'`` work on any
 #: ImageClassifier; the baselines ``'center_gaussian'`` and ``'uniform'``
-#: ignore the model and the image.
+#: ignore the model and the image. On a ``VisionTransformer`` backbone (ViT,
+#: DeiT) the GradCAM family explains the patch tokens of the last block's
+#: first norm by default, for any ``out_type`` (:mod:`topgap_mm.cam.tokens`);
+#: ``'cam'`` and ``'recipro_cam'`` need its ``out_type='featmap'``.
 CAM_METHODS = {
     'topgap': topgap_cams,
     'cam': original_cams,
