@@ -38,6 +38,7 @@ SHOWN_LOCALISATION = (
     ('box/gt_known_loc', 'GT-known Loc', 1.0),
     ('box/top1_loc', 'Top-1 Loc', 1.0),
     ('attribution/pointing_game', 'pointing game', 1.0),
+    ('grid_pointing/score', 'grid pointing', 1.0),
     ('attribution/relevance_mass', 'rel. mass', 1.0),
     ('attribution/relevance_rank', 'rel. rank', 1.0),
     ('faithfulness/deletion_auc', 'deletion (low)', 1.0),
