@@ -21,7 +21,8 @@ def test_evaluation_config_builds_every_metric(path):
         'interpretability': ['CAMIoU', 'CAMSparsity', 'ERFDistance'],
         'robustness': ['AttackDistance', 'RobustAccuracy'],
         'localisation': ['CAMBoxAccuracy', 'AttributionLocalisation',
-                         'DeletionInsertion', 'ParameterRandomisation'],
+                         'DeletionInsertion', 'ParameterRandomisation',
+                         'GridPointingGame'],
     }[osp.splitext(path)[0].rsplit('_', 1)[1]]
     assert types == ['Accuracy', *expected]
     # every model-aware metric is fed by the hook of the shared runtime

@@ -11,6 +11,7 @@ state, dataset and explainer replaced by arguments; the computation is
 unchanged.
 """
 import math
+import re
 import os.path as osp
 
 import numpy as np
@@ -369,15 +370,18 @@ def test_more_cells_than_classes(oracle):
         evaluate(GridPointingGame(method=oracle, grid_size=3))
 
 
-def test_no_grid_says_how_many_images_qualified(oracle):
-    with pytest.raises(
-            ValueError,
-            match=r'found 5 such images of 6, in 3 classes '
-            r'\(per class: \[2, 2, 0, 1\]\)'):
-        # The image of class 2 is below the threshold.
-        evaluate(
-            GridPointingGame(method=oracle, grid_size=2),
-            labels=[0, 1, 2, 0, 3, 1])
+def test_no_grid_gives_no_score_and_says_how_many_images_qualified(
+        oracle, capsys):
+    # The image of class 2 is below the threshold: a model this unsure is
+    # a result (no score), not an error that would stop the evaluation.
+    result = evaluate(
+        GridPointingGame(method=oracle, grid_size=2),
+        labels=[0, 1, 2, 0, 3, 1])
+    assert result == {'grid_pointing/num_grids': 0}
+    # MMEngine's logger writes to the console.
+    assert re.search(
+        r'found 5 such images of 6, in 3 classes '
+        r'\(per class: \[2, 2, 0, 1\]\)', capsys.readouterr().out)
 
 
 def test_outputs_without_scores_are_rejected():

@@ -10,6 +10,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from mmengine.logging import MMLogger
+
 from mmpretrain.registry import METRICS
 from ...cam import compute_cams
 from ..batch import labels_and_masks, preprocess, sample_field
@@ -298,17 +300,21 @@ class GridPointingGame(ModelMetric):
                   for c in ranked]
         blocks = grid_blocks(ranked, cells, self.max_grids, self.seed)
         if not blocks:
+            # A model that classifies too few images confidently (one near
+            # chance, say) is a result to report, not a reason to stop the
+            # rest of the evaluation: no score, and the reason in the log.
             found = [0] * num_classes
             for result in results:
                 found[result['label']] += result['qualifies']
-            raise ValueError(
+            MMLogger.get_current_instance().warning(
                 f'GridPointingGame formed no {self.grid_size}x'
-                f'{self.grid_size} grid: it needs images of {cells} classes '
-                f'classified correctly with a confidence above '
-                f'`confidence_threshold`={self.confidence_threshold}, and '
-                f'found {sum(found)} such images of {len(results)}, in '
-                f'{sum(f > 0 for f in found)} classes (per class: '
-                f'{found}).')
+                f'{self.grid_size} grid, so it gives no score: it needs '
+                f'images of {cells} classes classified correctly with a '
+                f'confidence above `confidence_threshold`='
+                f'{self.confidence_threshold}, and found {sum(found)} such '
+                f'images of {len(results)}, in {sum(f > 0 for f in found)} '
+                f'classes (per class: {found}).')
+            return dict(num_grids=0)
         sizes = {tuple(results[p]['image'].shape) for b in blocks for p in b}
         if len(sizes) != 1:
             raise ValueError(
