@@ -65,6 +65,9 @@ setup(
         # (topgap_mm/cam/grad_cam_library.py); pinned, as the glue drives
         # its BaseCAM's internals.
         'grad-cam==1.5.7',
+        # B-cos networks (configs/bcos), built by the authors' package;
+        # pinned, as the classifier splits its ResNet by its layer names.
+        'bcos==0.1.3',
     ],
     extras_require={
         'lite': ['mmcv-lite>=2.1.0,<2.2'],

@@ -6,6 +6,7 @@ import torch.nn as nn
 
 from mmpretrain.structures import DataSample
 from .baselines import center_gaussian_cams, uniform_cams
+from .bcos_contributions import bcos_cams, is_bcos_model
 from .cam import original_cams
 from .grad_cam_library import (eigencam_cams, gradcam_plusplus_cams,
                                layercam_cams, scorecam_cams, xgradcam_cams)
@@ -15,7 +16,8 @@ from .topgap_cam import Target, is_topgap_model, topgap_cams
 
 #: Methods by name; each takes (model, inputs, target, data_samples,
 #: **kwargs) and returns normalised maps of shape (N, H, W) in [0, 1].
-#: ``'topgap'`` needs a Top-GAP model, ``'cam'`` a GAP + linear head,
+#: ``'topgap'`` needs a Top-GAP model, ``'bcos'`` a B-cos classifier (its
+#: dynamic linear contributions), ``'cam'`` a GAP + linear head,
 #: ``'recipro_cam'`` a backbone with one output map; ``'gradcam'`` and
 #: pytorch-grad-cam's ``'gradcam++'``, ``'xgradcam'``, ``'layercam'``,
 #: ``'eigencam'`` (class-agnostic) and ``'scorecam'`` work on any
@@ -26,6 +28,7 @@ from .topgap_cam import Target, is_topgap_model, topgap_cams
 #: ``'cam'`` and ``'recipro_cam'`` need its ``out_type='featmap'``.
 CAM_METHODS = {
     'topgap': topgap_cams,
+    'bcos': bcos_cams,
     'cam': original_cams,
     'gradcam': gradcam_cams,
     'recipro_cam': recipro_cams,
@@ -51,7 +54,8 @@ def compute_cams(model: nn.Module,
         model: An ``ImageClassifier``.
         inputs (torch.Tensor): Preprocessed images (N, 3, H, W).
         method (str): A key of :data:`CAM_METHODS`, or ``'auto'``: the
-            native map (``'topgap'``) for Top-GAP models, ``'gradcam'``
+            native map (``'topgap'``) for Top-GAP models, the
+            contributions (``'bcos'``) for B-cos models, ``'gradcam'``
             for any other.
         target: Which class's map, see
             :func:`topgap_mm.cam.select_classes`.
@@ -71,14 +75,18 @@ def resolve_method(model: nn.Module, method: str = 'auto') -> str:
 
     Args:
         model: An ``ImageClassifier``.
-        method (str): A key of :data:`CAM_METHODS`, or ``'auto'``:
-            ``'topgap'`` for Top-GAP models, ``'gradcam'`` for any other.
+        method (str): A key of :data:`CAM_METHODS`, or ``'auto'``: the
+            model's own explanation where it has one (``'topgap'`` for
+            Top-GAP models, ``'bcos'`` for B-cos models), ``'gradcam'`` for
+            any other.
 
     Raises:
         ValueError: For an unknown name; the message lists the methods.
     """
     if method == 'auto':
-        return 'topgap' if is_topgap_model(model) else 'gradcam'
+        if is_topgap_model(model):
+            return 'topgap'
+        return 'bcos' if is_bcos_model(model) else 'gradcam'
     if method not in CAM_METHODS:
         raise ValueError(f'`method` must be one of {sorted(CAM_METHODS)} or '
                          f"'auto', got {method!r}.")

@@ -1,0 +1,4 @@
+from .bcos_classifier import (BcosClsHead, BcosImageClassifier,
+                              BcosResNetBackbone)
+
+__all__ = ['BcosClsHead', 'BcosImageClassifier', 'BcosResNetBackbone']
