@@ -253,8 +253,9 @@ def test_methods_under_no_grad(resnet, method):
 
 def test_method_resolution_and_bad_arguments(resnet):
     assert set(CAM_METHODS) == {
-        'topgap', 'cam', 'gradcam', 'recipro_cam', 'gradcam++', 'xgradcam',
-        'layercam', 'eigencam', 'scorecam', 'center_gaussian', 'uniform'
+        'topgap', 'bcos', 'cam', 'gradcam', 'recipro_cam', 'gradcam++',
+        'xgradcam', 'layercam', 'eigencam', 'scorecam', 'center_gaussian',
+        'uniform'
     }
     assert resolve_method(resnet) == 'gradcam'
     assert resolve_method(topgap_classifier()) == 'topgap'
@@ -263,7 +264,7 @@ def test_method_resolution_and_bad_arguments(resnet):
         compute_cams(resnet, x, 'topgap', 0)
     with pytest.raises(
             ValueError,
-            match=r"\['cam', 'center_gaussian', 'eigencam', 'gradcam', "
+            match=r"\['bcos', 'cam', 'center_gaussian', 'eigencam', 'gradcam', "
             r"'gradcam\+\+', 'layercam', 'recipro_cam', 'scorecam', 'topgap', "
             r"'uniform', 'xgradcam'\]"):
         compute_cams(resnet, x, 'score_cam', 0)
