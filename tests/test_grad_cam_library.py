@@ -41,14 +41,8 @@ ATOL = 1e-5
 DIFFERENT = 100 * ATOL
 
 
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    """OpenMP threads that spin-wait on 2 shared cores make these small
-    forward passes many times slower than one thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# Small forward passes: one torch thread (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 @pytest.fixture(autouse=True)

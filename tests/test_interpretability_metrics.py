@@ -28,14 +28,8 @@ TOPGAP_CONFIG = osp.join(ROOT, 'configs/topgap/resnet18_fashionbg_k16.py')
 STANDARD_CONFIG = osp.join(ROOT, 'configs/standard/resnet18_fashionbg.py')
 
 
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    """OpenMP threads that spin-wait on 2 shared cores make these small
-    forward passes up to 50x slower than one thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# Small forward passes: one torch thread (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 class PixelWeightedPool(nn.Module):

@@ -29,12 +29,8 @@ from topgap_mm.evaluation.metrics.parameter_randomisation import (
 from topgap_mm.models import PixelSpaceModel
 
 
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# Small forward passes: one torch thread (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures('one_thread')
 
 
 @pytest.fixture
