@@ -264,9 +264,9 @@ def test_method_resolution_and_bad_arguments(resnet):
         compute_cams(resnet, x, 'topgap', 0)
     with pytest.raises(
             ValueError,
-            match=r"\['bcos', 'cam', 'center_gaussian', 'eigencam', 'gradcam', "
-            r"'gradcam\+\+', 'layercam', 'recipro_cam', 'scorecam', 'topgap', "
-            r"'uniform', 'xgradcam'\]"):
+            match=r"\['bcos', 'cam', 'center_gaussian', 'eigencam', "
+            r"'gradcam', 'gradcam\+\+', 'layercam', 'recipro_cam', "
+            r"'scorecam', 'topgap', 'uniform', 'xgradcam'\]"):
         compute_cams(resnet, x, 'score_cam', 0)
     for method in POST_HOC:
         with pytest.raises(ValueError, match=r'\(N, C, H, W\)'):

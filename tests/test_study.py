@@ -368,7 +368,8 @@ CIFAR = dict(name='c', topgap='configs/topgap/preact-resnet18_cifar10_k128.py',
 def test_a_val_loader_that_is_the_test_split_is_refused():
     # MMPretrain's CIFAR-10 configs validate on the test set: a study that
     # chose anything there would report it on the data it chose on.
-    with pytest.raises(ValueError, match="`val_dataloader`.*test split 'test'"):
+    with pytest.raises(ValueError,
+                       match="`val_dataloader`.*test split 'test'"):
         StudySpec(dict(pairs=[CIFAR], test_splits=['test']), ROOT)
 
 

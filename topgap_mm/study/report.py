@@ -178,8 +178,8 @@ def _mean_seconds(results) -> Dict[str, float]:
     (training, then the evaluation of each split)."""
     times = {}
     for result in results:
-        for stage, sec in (result.get(TRAINING) or {}).get('seconds',
-                                                            {}).items():
+        seconds = (result.get(TRAINING) or {}).get('seconds', {})
+        for stage, sec in seconds.items():
             times.setdefault(stage, []).append(sec)
     return {stage: sum(v) / len(v) for stage, v in times.items()}
 

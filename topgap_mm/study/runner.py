@@ -202,9 +202,10 @@ class StudyRunner:
         metrics = [dict(m) for m in self.spec.twin_metrics]
         for method in self.spec.baselines:
             for m in self.spec.baseline_metrics:
-                prefix = m.get('prefix') or METRICS.get(m['type']).default_prefix
-                metrics.append(
-                    dict(m, method=method, prefix=f'baseline/{method}/{prefix}'))
+                prefix = (m.get('prefix')
+                          or METRICS.get(m['type']).default_prefix)
+                metrics.append(dict(
+                    m, method=method, prefix=f'baseline/{method}/{prefix}'))
         return metrics
 
     def evaluate(self, run: Run, checkpoint: str) -> Dict[str, Dict]:
