@@ -482,3 +482,50 @@ def test_cub_study_end_to_end_on_the_official_layout(tmp_path):
     assert "split 'val' is 3 of the 6 samples" in log
     assert json.load(open(run_dir / 'metrics_test.json'))['accuracy/top1'] \
         >= 0
+
+
+def test_a_split_is_evaluated_again_when_its_metrics_change(tmp_path):
+    """A study continuing another's runs with more metrics (run_demo.sh
+    `full` after the main job) must not report the new metrics for some
+    runs only: the split whose evaluator changed is evaluated again, the
+    others are reused, and a moved work dir reuses everything."""
+    accuracy = dict(type='Accuracy', topk=(1, ))
+    iou = dict(type='CAMIoU', method='auto', max_samples=8)
+
+    def runner_for(work_dir, metrics):
+        spec = StudySpec(dict(pairs=[PAIR], seeds=[0], selection_split='val',
+                              test_splits=['test_id'],
+                              topgap_metrics=metrics, twin_metrics=metrics),
+                         ROOT)
+        runner = StudyRunner(spec, str(work_dir), log=lambda _: None)
+        calls = []
+
+        def tool(*args, log_file):
+            out = args[args.index('--out') + 1]
+            calls.append(osp.basename(out))
+            with open(out, 'w') as f:
+                json.dump({'accuracy/top1': 50.0}, f)
+
+        runner._tool = tool
+        return spec, runner, calls
+
+    spec, runner, calls = runner_for(tmp_path / 'a', [accuracy, iou])
+    run = next(r for r in spec.runs() if r.model == 'topgap')
+    run_dir = runner.run_dir(run)
+    os.makedirs(run_dir)
+    write_config(osp.join(run_dir, 'train_config.py'),
+                 osp.join(ROOT, TOPGAP), {}, 'test')
+    runner.evaluate(run, 'ckpt.pth')
+    assert calls == ['metrics_val.json', 'metrics_test_id.json']
+    runner.evaluate(run, 'ckpt.pth')
+    assert len(calls) == 2
+    # One more test metric: val (accuracy and CAMIoU only) is reused.
+    more = [accuracy, iou, dict(type='CAMSparsity', method='auto')]
+    _, runner, calls = runner_for(tmp_path / 'a', more)
+    runner.evaluate(run, 'ckpt.pth')
+    assert calls == ['metrics_test_id.json']
+    # The work dir moved: its evaluators name their paths relative to it.
+    os.rename(tmp_path / 'a', tmp_path / 'b')
+    _, runner, calls = runner_for(tmp_path / 'b', more)
+    runner.evaluate(run, 'ckpt.pth')
+    assert calls == []

@@ -6,7 +6,7 @@ writes into each run's work directory (``train_config.py`` and one
 ``eval_<split>.py`` per split), so any run can be repeated by hand. A run
 whose ``train_done.json`` exists is not trained again; one that was
 interrupted is continued with ``--resume``; an evaluation whose result file
-exists is not repeated.
+exists is not repeated unless the study's metrics for that split changed.
 """
 import json
 import os
@@ -38,6 +38,18 @@ def read_config(path: str) -> Config:
     """``Config.fromfile`` under :data:`CONFIG_LOCK`."""
     with CONFIG_LOCK:
         return Config.fromfile(path)
+
+
+def _evaluator_file(metrics_file: str) -> str:
+    """Where the evaluator that wrote ``metrics_file`` is kept."""
+    return osp.splitext(metrics_file)[0] + '.evaluator.json'
+
+
+def _signature(evaluator: List[Dict], run_dir: str) -> str:
+    """The evaluator as canonical JSON, to tell whether it changed; paths
+    inside ``run_dir`` relative to it, so a moved work dir keeps it."""
+    return json.dumps(evaluator, sort_keys=True, default=str).replace(
+        osp.abspath(run_dir), '{run_dir}')
 
 
 def write_config(path: str, base: str, options: Dict[str, object],
@@ -232,21 +244,20 @@ class StudyRunner:
         for split in splits + self.spec.test_splits:
             out = osp.join(run_dir, f'metrics_{split}.json')
             on_val = split == self.spec.selection_split
-            if not osp.isfile(out):
-                evaluator = []
-                for m in self.metrics_for(run):
-                    if on_val and m['type'] not in self.spec.selection_metrics:
-                        continue
-                    stem = getattr(METRICS.get(m['type']), 'curve_file',
-                                   None)
-                    if stem is not None:
-                        # A metric that binarises maps at a threshold chosen
-                        # on the selection split; named by its prefix: one
-                        # curve per map.
-                        tag = (m.get('prefix') or 'model').replace('/', '_')
-                        curve = osp.join(run_dir, f'{stem}_{tag}.json')
-                        m['save_curve' if on_val else 'threshold_from'] = curve
-                    evaluator.append(m)
+            evaluator = []
+            for m in self.metrics_for(run):
+                if on_val and m['type'] not in self.spec.selection_metrics:
+                    continue
+                stem = getattr(METRICS.get(m['type']), 'curve_file', None)
+                if stem is not None:
+                    # A metric that binarises maps at a threshold chosen on
+                    # the selection split; named by its prefix: one curve
+                    # per map.
+                    tag = (m.get('prefix') or 'model').replace('/', '_')
+                    curve = osp.join(run_dir, f'{stem}_{tag}.json')
+                    m['save_curve' if on_val else 'threshold_from'] = curve
+                evaluator.append(m)
+            if not self._evaluated_with(out, evaluator):
                 options = {} if on_val else dict(self.spec.test_options[split])
                 options['test_evaluator'] = evaluator
                 cfg = write_config(
@@ -269,9 +280,29 @@ class StudyRunner:
                     *self.spec.test_args,
                     log_file=osp.join(run_dir, 'eval.log'))
                 self.record_time(run_dir, split, time.time() - start)
+                with open(_evaluator_file(out), 'w') as f:
+                    f.write(_signature(evaluator, run_dir))
             with open(out) as f:
                 results[split] = json.load(f)
         return results
+
+    @staticmethod
+    def _evaluated_with(out: str, evaluator: List[Dict]) -> bool:
+        """Whether the metrics in ``out`` exist and came from ``evaluator``.
+
+        A study whose metric lists changed since a split was evaluated (a
+        study continuing another's runs with more metrics) evaluates it
+        again rather than report some metrics of the runs and not others.
+        Metrics written before the evaluator was kept beside them are
+        taken as they are.
+        """
+        if not osp.isfile(out):
+            return False
+        kept = _evaluator_file(out)
+        if not osp.isfile(kept):
+            return True
+        with open(kept) as f:
+            return f.read() == _signature(evaluator, osp.dirname(out))
 
     def training_record(self, run: Run) -> Dict:
         """What ``run``'s training logged per epoch, for the convergence
