@@ -10,6 +10,7 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
+from module_hooks import hook_count
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
 from mmpretrain.registry import DATASETS, MODELS
@@ -79,12 +80,6 @@ def library_maps(model, method, layer, classes, x) -> np.ndarray:
     # It leaves gradients on the parameters.
     model.zero_grad(set_to_none=True)
     return maps
-
-
-def hook_count(model: nn.Module) -> int:
-    return sum(
-        len(m._forward_hooks) + len(m._forward_pre_hooks) +
-        len(m._backward_hooks) for m in model.modules())
 
 
 @pytest.mark.parametrize('layer', [None, 'backbone.layer3'])
