@@ -30,7 +30,7 @@ setup(
         'topgap_mm': ['datasets/assets/*', 'study/templates/*.j2']
     },
     include_package_data=True,
-    python_requires='>=3.9',
+    python_requires='>=3.10',
     install_requires=[
         'torch>=2.1',
         'torchvision',
