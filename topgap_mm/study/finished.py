@@ -33,16 +33,12 @@ def finished_results(runner: StudyRunner, runs: List[Run]) -> Dict[str, Dict]:
     if osp.isfile(stored):
         with open(stored) as f:
             cached = json.load(f)
-    spec = runner.spec
-    splits = ([spec.selection_split] if spec.selection_split else
-              []) + spec.test_splits
     results, missing = {}, []
     for run in runs:
         if runner.is_finished(run):
             result = {}
-            for split in splits:
-                path = osp.join(runner.run_dir(run), f'metrics_{split}.json')
-                with open(path) as f:
+            for split in runner.spec.evaluated_splits:
+                with open(runner.metrics_file(run, split)) as f:
                     result[split] = json.load(f)
             result[TRAINING] = runner.training_record(run)
             results[run.name] = result

@@ -25,6 +25,7 @@ from ..datasets.transforms.formatting import IGNORE_INDEX
 from ..evaluation.batch import batch_cams, labels_and_masks, pixel_images
 from ..evaluation.metrics.cam_iou import CAMIoU
 from .figures import plot_cam_gallery
+from .runner import baseline_prefix, curve_path, trained_checkpoint
 from .spec import Run, StudySpec
 from .verdicts import NO_IMAGE_BASELINES
 
@@ -46,12 +47,6 @@ class MapSource:
     run: Run
     method: str
     curve_file: str
-
-
-def curve_tag(prefix: Optional[str]) -> str:
-    """The tag of a CAMIoU metric's curve file, as the study's runner names
-    it: the metric's prefix with ``/`` as ``_``, ``model`` without one."""
-    return (prefix or 'model').replace('/', '_')
 
 
 def _cam_iou(metrics: List[Dict]) -> Optional[Dict]:
@@ -89,8 +84,7 @@ def map_sources(spec: StudySpec, runs: List[Run], regime: str,
         if mine is not None:
             sources.append(MapSource(
                 f'{name} Top-GAP', topgap, mine.get('method', 'auto'),
-                osp.join(run_dir(topgap),
-                         f'{stem}_{curve_tag(mine.get("prefix"))}.json')))
+                curve_path(run_dir(topgap), stem, mine.get('prefix'))))
         twin = next(r for r in runs if r.regime == regime and r.serves(name)
                     and r.model == 'twin' and r.seed == seed)
         if twin.name not in [t.name for t in twins]:
@@ -99,8 +93,7 @@ def map_sources(spec: StudySpec, runs: List[Run], regime: str,
         if own is not None:
             sources.append(MapSource(
                 f'{twin.pair} twin', twin, own.get('method', 'auto'),
-                osp.join(run_dir(twin),
-                         f'{stem}_{curve_tag(own.get("prefix"))}.json')))
+                curve_path(run_dir(twin), stem, own.get('prefix'))))
         if base is None:
             continue
         for method in spec.baselines:
@@ -108,13 +101,12 @@ def map_sources(spec: StudySpec, runs: List[Run], regime: str,
                 continue
             if method in UNDRAWN:
                 continue
-            prefix = base.get('prefix') or CAMIoU.default_prefix
-            tag = curve_tag(f'baseline/{method}/{prefix}')
             label = method if method in NO_IMAGE_BASELINES else \
                 f'{twin.pair} twin {method}'
             sources.append(MapSource(
                 label, twin, method,
-                osp.join(run_dir(twin), f'{stem}_{tag}.json')))
+                curve_path(run_dir(twin), stem,
+                           baseline_prefix(method, base))))
     return sources
 
 
@@ -169,19 +161,6 @@ def choose_images(ious: List[Optional[float]], num_random: int,
     return [dict(index=i, reason=r) for i, r in picks.items()]
 
 
-def _checkpoint(run_dir: str) -> str:
-    """The run's checkpoint, named relative to the run in
-    ``train_done.json``; FileNotFoundError naming what is missing."""
-    done = osp.join(run_dir, 'train_done.json')
-    if not osp.isfile(done):
-        raise FileNotFoundError(f'{done} is missing: the run is not trained')
-    with open(done) as f:
-        checkpoint = osp.join(run_dir, json.load(f)['checkpoint'])
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'checkpoint {checkpoint} is missing')
-    return checkpoint
-
-
 def build_gallery(spec: StudySpec, runs: List[Run], report: Dict,
                   regime: str, work_dir: str, out_file: str,
                   pool: int = 200, num_random: int = 3,
@@ -232,7 +211,7 @@ def build_gallery(spec: StudySpec, runs: List[Run], report: Dict,
             cfg = load_config(osp.join(run_dir(source.run),
                                        'train_config.py'))
             models[name] = build_classifier(
-                cfg, _checkpoint(run_dir(source.run)), device)
+                cfg, trained_checkpoint(run_dir(source.run)), device)
         except FileNotFoundError as error:
             missing.append(name)
             result['notes'].append(f'No maps of run {name}: {error}.')

@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from .convergence import UNKNOWN
 from .figures import plot_forest
 from .gallery import build_gallery
+from .runner import ROOT
 from .spec import Run, StudySpec
 from .verdicts import (NO_IMAGE_BASELINES, QUESTIONS, Measure, fmt,
                        question_verdicts)
@@ -25,7 +26,6 @@ from .verdicts import (NO_IMAGE_BASELINES, QUESTIONS, Measure, fmt,
 ASSETS = 'html'
 #: The page's template, in ``topgap_mm/study/templates``.
 TEMPLATE = 'report.html.j2'
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 #: The metrics of a forest plot: every question's, and the box and mask
 #: scores of the localisation literature.

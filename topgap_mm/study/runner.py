@@ -40,6 +40,40 @@ def read_config(path: str) -> Config:
         return Config.fromfile(path)
 
 
+def trained_checkpoint(run_dir: str) -> str:
+    """The checkpoint a trained run names in its ``train_done.json``.
+
+    It is stored relative to the run, so a moved study still reads each
+    run's own checkpoint, never one at the old place.
+
+    Raises:
+        FileNotFoundError: Naming the missing marker or checkpoint.
+    """
+    done = osp.join(run_dir, 'train_done.json')
+    if not osp.isfile(done):
+        raise FileNotFoundError(f'{done} is missing: the run is not trained')
+    with open(done) as f:
+        checkpoint = osp.join(run_dir, json.load(f)['checkpoint'])
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'checkpoint {checkpoint} is missing; delete '
+                                f'{done} to train the run again')
+    return checkpoint
+
+
+def curve_path(run_dir: str, stem: str, prefix: Optional[str]) -> str:
+    """The curve file in which a thresholded metric (``stem``, its class's
+    ``curve_file``) with ``prefix`` keeps its threshold: one per map."""
+    tag = (prefix or 'model').replace('/', '_')
+    return osp.join(run_dir, f'{stem}_{tag}.json')
+
+
+def baseline_prefix(method: str, metric: Dict) -> str:
+    """The prefix under which the baseline ``method`` is scored by
+    ``metric`` (a metric config) inside a twin's evaluation."""
+    prefix = metric.get('prefix') or METRICS.get(metric['type']).default_prefix
+    return f'baseline/{method}/{prefix}'
+
+
 def _evaluator_file(metrics_file: str) -> str:
     """Where the evaluator that wrote ``metrics_file`` is kept."""
     return osp.splitext(metrics_file)[0] + '.evaluator.json'
@@ -120,14 +154,15 @@ class StudyRunner:
     def is_trained(run_dir: str) -> bool:
         return osp.isfile(osp.join(run_dir, 'train_done.json'))
 
+    def metrics_file(self, run: Run, split: str) -> str:
+        """Where ``run``'s metrics on ``split`` are kept."""
+        return osp.join(self.run_dir(run), f'metrics_{split}.json')
+
     def is_finished(self, run: Run) -> bool:
         """Whether ``run`` is trained and evaluated on every split."""
-        run_dir = self.run_dir(run)
-        splits = ([self.spec.selection_split]
-                  if self.spec.selection_split else []) + self.spec.test_splits
-        return self.is_trained(run_dir) and all(
-            osp.isfile(osp.join(run_dir, f'metrics_{split}.json'))
-            for split in splits)
+        return self.is_trained(self.run_dir(run)) and all(
+            osp.isfile(self.metrics_file(run, split))
+            for split in self.spec.evaluated_splits)
 
     def _tool(self, *args: str, log_file: str) -> None:
         env = dict(os.environ)
@@ -165,16 +200,8 @@ class StudyRunner:
         """Train ``run`` unless it is done; returns its last checkpoint."""
         run_dir = self.run_dir(run)
         os.makedirs(run_dir, exist_ok=True)
-        done = osp.join(run_dir, 'train_done.json')
         if self.is_trained(run_dir):
-            # Stored relative to the run, so a moved study still reads each
-            # run's own checkpoint, never one at the old place.
-            checkpoint = osp.join(run_dir, json.load(open(done))['checkpoint'])
-            if not osp.isfile(checkpoint):
-                raise FileNotFoundError(
-                    f'{done} names {checkpoint}, which does not exist; '
-                    f'delete {done} to train the run again.')
-            return checkpoint
+            return trained_checkpoint(run_dir)
         cfg = write_config(
             osp.join(run_dir, 'train_config.py'), run.config,
             run.cfg_options,
@@ -201,7 +228,7 @@ class StudyRunner:
         with open(osp.join(run_dir, 'last_checkpoint')) as f:
             checkpoint = osp.join(run_dir, osp.basename(f.read().strip()))
         self.record_time(run_dir, 'train', time.time() - start)
-        with open(done, 'w') as f:
+        with open(osp.join(run_dir, 'train_done.json'), 'w') as f:
             json.dump(dict(checkpoint=osp.basename(checkpoint)), f)
         return checkpoint
 
@@ -214,10 +241,8 @@ class StudyRunner:
         metrics = [dict(m) for m in self.spec.twin_metrics]
         for method in self.spec.baselines:
             for m in self.spec.baseline_metrics:
-                prefix = (m.get('prefix')
-                          or METRICS.get(m['type']).default_prefix)
-                metrics.append(dict(
-                    m, method=method, prefix=f'baseline/{method}/{prefix}'))
+                metrics.append(
+                    dict(m, method=method, prefix=baseline_prefix(method, m)))
         return metrics
 
     def evaluate(self, run: Run, checkpoint: str) -> Dict[str, Dict]:
@@ -239,10 +264,8 @@ class StudyRunner:
         run_dir = self.run_dir(run)
         train_config = osp.join(run_dir, 'train_config.py')
         results = {}
-        splits = [self.spec.selection_split] if self.spec.selection_split \
-            else []
-        for split in splits + self.spec.test_splits:
-            out = osp.join(run_dir, f'metrics_{split}.json')
+        for split in self.spec.evaluated_splits:
+            out = self.metrics_file(run, split)
             on_val = split == self.spec.selection_split
             evaluator = []
             for m in self.metrics_for(run):
@@ -251,11 +274,9 @@ class StudyRunner:
                 stem = getattr(METRICS.get(m['type']), 'curve_file', None)
                 if stem is not None:
                     # A metric that binarises maps at a threshold chosen on
-                    # the selection split; named by its prefix: one curve
-                    # per map.
-                    tag = (m.get('prefix') or 'model').replace('/', '_')
-                    curve = osp.join(run_dir, f'{stem}_{tag}.json')
-                    m['save_curve' if on_val else 'threshold_from'] = curve
+                    # the selection split.
+                    m['save_curve' if on_val else 'threshold_from'] = \
+                        curve_path(run_dir, stem, m.get('prefix'))
                 evaluator.append(m)
             if not self._evaluated_with(out, evaluator):
                 options = {} if on_val else dict(self.spec.test_options[split])

@@ -380,6 +380,13 @@ class StudySpec:
                                  f'{b!r}; one of {sorted(CAM_METHODS)}.')
         return list(baselines)
 
+    @property
+    def evaluated_splits(self) -> List[str]:
+        """The splits every run is evaluated on: the selection split, if
+        any, then the test splits."""
+        selection = [self.selection_split] if self.selection_split else []
+        return selection + self.test_splits
+
     def runs(self) -> List[Run]:
         """Every training the study needs, in the order it runs them.
 
