@@ -529,3 +529,22 @@ def test_a_split_is_evaluated_again_when_its_metrics_change(tmp_path):
     _, runner, calls = runner_for(tmp_path / 'b', more)
     runner.evaluate(run, 'ckpt.pth')
     assert calls == []
+
+
+def test_dataset_size_builds_each_distinct_val_split_once(monkeypatch):
+    from topgap_mm.study import runner as runner_module
+    built = []
+    real_build = runner_module.DATASETS.build
+
+    def counting_build(cfg):
+        built.append(cfg['split'])
+        return real_build(cfg)
+
+    monkeypatch.setattr(runner_module.DATASETS, 'build', counting_build)
+    runner = StudyRunner(spec(), '/nonexistent', log=lambda _: None)
+    val = dict(type='FashionBackgroundsDataset', split='val',
+               num_samples=24, img_size=32)
+    test = dict(val, split='test_id', num_samples=40)
+    assert [runner.dataset_size(c) for c in (val, dict(val), test)] == \
+        [24, 24, 40]
+    assert built == ['val', 'test_id']

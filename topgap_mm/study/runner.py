@@ -146,6 +146,7 @@ class StudyRunner:
         if threads is None and jobs > 1:
             threads = max(1, (os.cpu_count() or 1) // jobs)
         self.threads = threads
+        self._dataset_sizes: Dict[str, int] = {}
 
     def run_dir(self, run: Run) -> str:
         return osp.join(self.work_dir, run.name)
@@ -325,6 +326,16 @@ class StudyRunner:
         with open(kept) as f:
             return f.read() == _signature(evaluator, osp.dirname(out))
 
+    def dataset_size(self, dataset_cfg: Dict) -> int:
+        """The length of the dataset ``dataset_cfg`` builds, built once per
+        distinct config: the runs of a study share their val split, and
+        building it (a synthetic one draws its images) is not free."""
+        key = json.dumps(dataset_cfg, sort_keys=True, default=str)
+        with CONFIG_LOCK:
+            if key not in self._dataset_sizes:
+                self._dataset_sizes[key] = len(DATASETS.build(dataset_cfg))
+            return self._dataset_sizes[key]
+
     def training_record(self, run: Run) -> Dict:
         """What ``run``'s training logged per epoch, for the convergence
         verdict and the curves of the report.
@@ -338,7 +349,7 @@ class StudyRunner:
         """
         run_dir = self.run_dir(run)
         cfg = read_config(osp.join(run_dir, 'train_config.py'))
-        val_samples = len(DATASETS.build(cfg.val_dataloader.dataset))
+        val_samples = self.dataset_size(cfg.val_dataloader.dataset)
         curves = {
             key: {str(epoch): value
                   for epoch, value in values.items()}
