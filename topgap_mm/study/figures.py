@@ -7,6 +7,8 @@ from .convergence import UNKNOWN
 
 #: Line colour of each model.
 COLOURS = dict(topgap='tab:red', twin='tab:blue')
+#: Colours of a study's peers (other designs), in the order they come.
+PEER_COLOURS = ('tab:green', 'tab:purple', 'tab:brown', 'tab:olive')
 
 
 def plot_validation_curves(convergence: Dict[str, Dict[str, Dict]],
@@ -30,6 +32,7 @@ def plot_validation_curves(convergence: Dict[str, Dict[str, Dict]],
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.2, 3.4))
+    peers = [m for m in convergence if m not in COLOURS]
     for model, verdicts in convergence.items():
         labelled = False
         for seed, verdict in verdicts.items():
@@ -40,7 +43,8 @@ def plot_validation_curves(convergence: Dict[str, Dict[str, Dict]],
             ax.plot(
                 epochs,
                 list(verdict['curve'].values()),
-                color=COLOURS.get(model),
+                color=COLOURS.get(model) or
+                PEER_COLOURS[peers.index(model) % len(PEER_COLOURS)],
                 linestyle='-' if converged else '--',
                 marker='.',
                 alpha=0.85,

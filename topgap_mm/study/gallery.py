@@ -57,8 +57,9 @@ def map_sources(spec: StudySpec, runs: List[Run], regime: str,
                 selected_k: Dict[str, Dict], seed: int,
                 run_dir: Callable[[Run], str]) -> List[MapSource]:
     """The gallery's columns for one regime and seed: each pair's Top-GAP
-    map, each twin's own map and its post-hoc baselines (once per twin
-    run), then the maps that look at no image (once).
+    map and its peers' own maps, each twin's own map and its post-hoc
+    baselines (once per twin run), then the maps that look at no image
+    (once).
 
     Args:
         spec (StudySpec): The study.
@@ -74,6 +75,7 @@ def map_sources(spec: StudySpec, runs: List[Run], regime: str,
     own = _cam_iou(spec.twin_metrics)
     mine = _cam_iou(spec.topgap_metrics)
     base = _cam_iou(spec.baseline_metrics)
+    peer_map = _cam_iou(spec.peer_metrics)
     stem = CAMIoU.curve_file
     sources, twins = [], []
     for pair in spec.pairs:
@@ -85,6 +87,12 @@ def map_sources(spec: StudySpec, runs: List[Run], regime: str,
             sources.append(MapSource(
                 f'{name} Top-GAP', topgap, mine.get('method', 'auto'),
                 curve_path(run_dir(topgap), stem, mine.get('prefix'))))
+        for peer in pair['peers'] if peer_map is not None else ():
+            run = next(r for r in runs if r.regime == regime and r.pair == name
+                       and r.model == peer and r.seed == seed)
+            sources.append(MapSource(
+                f'{name} {peer}', run, peer_map.get('method', 'auto'),
+                curve_path(run_dir(run), stem, peer_map.get('prefix'))))
         twin = next(r for r in runs if r.regime == regime and r.serves(name)
                     and r.model == 'twin' and r.seed == seed)
         if twin.name not in [t.name for t in twins]:

@@ -81,6 +81,11 @@ def forest_panels(entry: Dict, split: str, pair: str,
             if first is not None and row.get('difference_from_first'):
                 drawn.append(_row(f'{pair} - {first}',
                                   row['difference_from_first'], measure))
+            for peer, diffs in row.get('peer_differences', {}).items():
+                for side, label in (('topgap', f'Top-GAP - {peer}'),
+                                    ('twin', f'{peer} - twin')):
+                    if diffs.get(side):
+                        drawn.append(_row(label, diffs[side], measure))
             if not drawn:
                 continue
             twin = row.get('twin') or {}

@@ -81,12 +81,14 @@ def plan_lines(runner: StudyRunner,
             the target machine; turns iterations into hours.
     """
     spec = runner.spec
+    peers = sorted({p for pair in spec.pairs for p in pair['peers']})
     lines = [
         f'[study] {len(runs)} trainings in {runner.work_dir}: '
         f'{len(spec.regimes)} regime(s) x {len(spec.pairs)} pair(s) x '
         f'{len(spec.seeds)} seed(s) x (Top-GAP'
         f'{" x " + str(len(spec.k_grid)) + " k" if spec.k_grid else ""}'
-        ' + twin)' + _sharing(runs),
+        ' + twin' + ''.join(f' + {p}' for p in peers) + ')' +
+        _sharing(runs),
         f'[study] k and the CAM threshold are chosen on '
         f'`{spec.selection_split}`; reported on {spec.test_splits}; '
         f'baselines: {spec.baselines or "none"}',

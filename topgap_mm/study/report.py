@@ -87,14 +87,26 @@ def build_report(spec: StudySpec, runs: List[Run],
                 for r in runs if r.regime == regime and r.serves(name)
                 and r.model == 'twin'
             }
+            peers = {
+                peer: {
+                    r.seed: results[r.name]
+                    for r in runs if r.regime == regime and r.pair == name
+                    and r.model == peer
+                }
+                for peer in pair['peers']
+            }
             convergence = dict(
                 topgap=_verdicts(chosen, spec.convergence),
-                twin=_verdicts(twins, spec.convergence))
+                twin=_verdicts(twins, spec.convergence),
+                **{p: _verdicts(v, spec.convergence)
+                   for p, v in peers.items()})
             splits = {}
             for split in spec.test_splits:
                 keys = sorted(
-                    k for k in set().union(*(chosen[s][split] for s in chosen))
-                    | set().union(*(twins[s][split] for s in twins))
+                    k for k in set().union(*(
+                        r[split] for r in [*chosen.values(), *twins.values(),
+                                           *(v for runs_of in peers.values()
+                                             for v in runs_of.values())]))
                     if not k.startswith('baseline/'))
                 rows = {}
                 for key in keys:
@@ -117,6 +129,12 @@ def build_report(spec: StudySpec, runs: List[Run],
                             tg, tw, spec.confidence)
                         row['difference']['convergence'] = _worst(
                             convergence, row['difference']['seeds'])
+                    for peer, runs_of in peers.items():
+                        _add_peer(row, peer, {
+                            s: runs_of[s][split][key]
+                            for s in runs_of
+                            if _finite(runs_of[s][split].get(key))
+                        }, tg, tw, convergence, spec.confidence)
                     base = {}
                     for method in spec.baselines:
                         values = [
@@ -140,11 +158,36 @@ def build_report(spec: StudySpec, runs: List[Run],
                 convergence=convergence,
                 seconds=dict(
                     topgap=_mean_seconds(chosen.values()),
-                    twin=_mean_seconds(twins.values())),
+                    twin=_mean_seconds(twins.values()),
+                    **{p: _mean_seconds(v.values())
+                       for p, v in peers.items()}),
                 splits=splits)
         _add_differences_from_first(pairs, spec.confidence)
         report['regimes'][regime] = pairs
     return report
+
+
+def _add_peer(row: Dict, peer: str, values: Dict[int, float],
+              topgap: Dict[int, float], twin: Dict[int, float],
+              convergence: Dict[str, Dict], confidence: float) -> None:
+    """Put a peer's summary in ``row['peers']`` and its differences,
+    paired by seed, in ``row['peer_differences'][peer]``: ``topgap`` is
+    Top-GAP minus the peer, ``twin`` the peer minus the twin (each with
+    the worst convergence of the runs it rests on)."""
+    if not values:
+        return
+    row.setdefault('peers', {})[peer] = dict(
+        summarize(values.values(), confidence), seeds=list(values))
+    differences = {}
+    for side, (a, b, models) in dict(
+            topgap=(topgap, values, ('topgap', peer)),
+            twin=(values, twin, (peer, 'twin'))).items():
+        if set(a) & set(b):
+            diff = paired_difference(a, b, confidence)
+            diff['convergence'] = _worst(
+                {m: convergence[m] for m in models}, diff['seeds'])
+            differences[side] = diff
+    row.setdefault('peer_differences', {})[peer] = differences
 
 
 def _verdicts(runs: Dict[int, Dict], criterion: Dict) -> Dict[str, Dict]:
@@ -242,7 +285,10 @@ def render_markdown(report: Dict) -> str:
         f'Seeds {report["seeds"]}; cells are the mean over seeds with its '
         f'{conf}% confidence interval (Student t). "Top-GAP - twin" is the '
         'difference paired by seed: an interval that excludes 0 is a '
-        f'difference at the {100 - conf}% level. ' +
+        f'difference at the {100 - conf}% level. A peer (another design, '
+        'trained on the same data for as many epochs with its own recipe) '
+        'has its own row, with "Top-GAP - peer" and "peer - twin" paired '
+        'the same way; its map is its own explanation. ' +
         (f'k and every CAM-IoU threshold were chosen on '
          f'`{report["selection_split"]}`, never on a test split. '
          if report['selection_split'] else 'Nothing was chosen on data. ') +
@@ -380,11 +426,26 @@ def _split_table(rows: Dict[str, Dict], columns: tuple) -> List[str]:
         for method in rows[key].get('baselines', {}):
             if method not in methods:
                 methods.append(method)
-    table = [('Top-GAP', lambda r: r['topgap']),
-             ('twin', lambda r: r['twin']),
+    peers = []
+    for key, _, _ in shown:
+        for peer in rows[key].get('peers', {}):
+            if peer not in peers:
+                peers.append(peer)
+    table = [('Top-GAP', lambda r: r.get('topgap')),
+             ('twin', lambda r: r.get('twin')),
              (_marked('Top-GAP - twin',
                       [rows[key].get('difference') for key, _, _ in shown]),
               lambda r: r.get('difference'))]
+    for peer in peers:
+        table.append((peer, lambda r, p=peer: r.get('peers', {}).get(p)))
+        for side, label in (('topgap', f'Top-GAP - {peer}'),
+                            ('twin', f'{peer} - twin')):
+
+            def get(r, p=peer, side=side):
+                return r.get('peer_differences', {}).get(p, {}).get(side)
+
+            table.append((_marked(label, [get(rows[key])
+                                          for key, _, _ in shown]), get))
     table += [(f'twin, {m}' if m in MODEL_METHODS else m,
                lambda r, m=m: r.get('baselines', {}).get(m))
               for m in methods]

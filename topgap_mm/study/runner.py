@@ -234,11 +234,14 @@ class StudyRunner:
         return checkpoint
 
     def metrics_for(self, run: Run) -> List[dict]:
-        """The test evaluator of ``run``: its model's metrics and, for a
-        twin, the baselines' (``baseline_metrics`` with each baseline's CAM
-        method, keys prefixed ``baseline/<method>/``)."""
+        """The test evaluator of ``run``: its model's metrics (a peer's are
+        ``peer_metrics``) and, for a twin, the baselines'
+        (``baseline_metrics`` with each baseline's CAM method, keys prefixed
+        ``baseline/<method>/``)."""
         if run.model == 'topgap':
             return [dict(m) for m in self.spec.topgap_metrics]
+        if run.model != 'twin':
+            return [dict(m) for m in self.spec.peer_metrics]
         metrics = [dict(m) for m in self.spec.twin_metrics]
         for method in self.spec.baselines:
             for m in self.spec.baseline_metrics:

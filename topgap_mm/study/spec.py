@@ -7,7 +7,9 @@ the file is ignored, so a study inherits and overrides like any config::
         seeds=[0, 1, 2],
         pairs=[dict(name='resnet18',
                     topgap='configs/topgap/resnet18_fashionbg_k16.py',
-                    twin='configs/standard/resnet18_fashionbg.py')],
+                    twin='configs/standard/resnet18_fashionbg.py',
+                    # optional: other designs, each with its own recipe
+                    peers=dict(bcos='configs/bcos/...'))],
         regimes=dict(localisation=dict(cfg_options={...}),
                      shortcut=dict()),
         k_grid=[8, 16, 32],            # optional: k chosen on held out data
@@ -37,6 +39,13 @@ TRAINING = 'training'
 SHARED_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader',
                'train_cfg', 'param_scheduler', 'optim_wrapper',
                'data_preprocessor', 'randomness')
+#: Keys a peer (another design, with its own optimiser and preprocessing)
+#: must share with the pair's Top-GAP config: the same data, split for
+#: split, for the same number of epochs.
+PEER_SHARED_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader',
+                    'train_cfg')
+#: Model names a peer cannot take.
+RESERVED_MODELS = ('topgap', 'twin')
 #: Fields that may differ within a pair: dataloader settings that change
 #: only the speed, and per-parameter multipliers of the optimiser, which
 #: name parts of one model (the Top-GAP head's learning rate, say).
@@ -53,6 +62,9 @@ DEFAULTS = dict(
     split_key='dataset.split',
     topgap_metrics=[dict(type='Accuracy', topk=(1, ))],
     twin_metrics=[dict(type='Accuracy', topk=(1, ))],
+    # The test evaluator of every peer (None: the twin's metrics, each
+    # scoring the peer's own explanation through method='auto').
+    peer_metrics=None,
     baselines=[],
     baseline_metrics=None,
     # Metric types run on the selection split: what `select_k_by` and the
@@ -82,18 +94,45 @@ def check_twin(topgap: str, twin: str, name: str = '') -> None:
         ValueError: Naming the first of :data:`SHARED_KEYS` that differs
             (fields in :data:`EXEMPT` aside), with both values.
     """
-    a, b = Config.fromfile(topgap), Config.fromfile(twin)
-    for key in SHARED_KEYS:
+    _check_shared(topgap, twin, SHARED_KEYS, f'Pair {name!r}', 'its twin',
+                  'a twin must share data, schedule and preprocessing and '
+                  'differ in the model only.')
+
+
+def check_peer(topgap: str, peer: str, name: str = '') -> None:
+    """Check that a peer trains on its Top-GAP config's data for as long.
+
+    A peer is another design (a B-cos network, say) compared on the same
+    data; unlike a twin it brings its own optimiser, schedule shape and
+    preprocessing, as its authors train it.
+
+    Args:
+        topgap (str): The Top-GAP config's path.
+        peer (str): The peer's config path.
+        name (str): The pair and peer, for the message.
+
+    Raises:
+        ValueError: Naming the first of :data:`PEER_SHARED_KEYS` that
+            differs (fields in :data:`EXEMPT` aside), with both values.
+    """
+    _check_shared(topgap, peer, PEER_SHARED_KEYS, f'Peer {name!r}',
+                  'the peer', 'a peer must train and be tested on the same '
+                  'data, split for split, for the same number of epochs.')
+
+
+def _check_shared(topgap: str, other: str, keys: Tuple[str, ...],
+                  who: str, role: str, rule: str) -> None:
+    a, b = Config.fromfile(topgap), Config.fromfile(other)
+    for key in keys:
         va, vb = a.get(key), b.get(key)
         if isinstance(va, dict) and isinstance(vb, dict):
             va = {k: v for k, v in va.items() if k not in EXEMPT}
             vb = {k: v for k, v in vb.items() if k not in EXEMPT}
         if va != vb:
             raise ValueError(
-                f'Pair {name!r}: `{key}` differs between the Top-GAP config '
-                f'{topgap} and its twin {twin}; a twin must share data, '
-                'schedule and preprocessing and differ in the model only.'
-                f'\n  topgap: {va}\n  twin:   {vb}')
+                f'{who}: `{key}` differs between the Top-GAP config '
+                f'{topgap} and {role} {other}; {rule}'
+                f'\n  topgap: {va}\n  {role.split()[-1]}:   {vb}')
 
 
 @dataclass
@@ -103,7 +142,7 @@ class Run:
     Attributes:
         regime (str): Regime name.
         pair (str): Pair name.
-        model (str): ``'topgap'`` or ``'twin'``.
+        model (str): ``'topgap'``, ``'twin'`` or the name of a peer.
         seed (int): ``randomness.seed``.
         config (str): The model config's path.
         k (int | float | None): ``model.head.k`` of this run, for a k grid.
@@ -181,6 +220,8 @@ class StudySpec:
                                                   'topgap_metrics')
         self.twin_metrics = self._check_metrics(cfg['twin_metrics'],
                                                 'twin_metrics')
+        self.peer_metrics = self._check_metrics(
+            cfg['peer_metrics'] or self.twin_metrics, 'peer_metrics')
         self.baselines = self._check_baselines(cfg['baselines'])
         self.baseline_metrics = self._check_metrics(
             cfg['baseline_metrics'] or [
@@ -273,12 +314,12 @@ class StudySpec:
         """The selection split (each config's ``val_dataloader``) must not be
         one of the test splits: MMPretrain's configs often validate on the
         test set."""
-        for model in ('topgap', 'twin'):
-            cfg = Config.fromfile(pair[model])
+        for path in (pair['topgap'], pair['twin'], *pair['peers'].values()):
+            cfg = Config.fromfile(path)
             val = cfg.get('val_dataloader', {}).get('dataset')
             if val is None:
                 raise ValueError(
-                    f'Pair {pair["name"]!r}: {pair[model]} has no '
+                    f'Pair {pair["name"]!r}: {path} has no '
                     '`val_dataloader`, which is the selection split.')
             for name, options in self.test_options.items():
                 test = copy.deepcopy(cfg)
@@ -286,7 +327,7 @@ class StudySpec:
                 if test.test_dataloader.get('dataset') == val:
                     raise ValueError(
                         f'Pair {pair["name"]!r}: the `val_dataloader` of '
-                        f'{pair[model]} is the test split {name!r}, so the '
+                        f'{path} is the test split {name!r}, so the '
                         'choices made on it would be reported on the data '
                         'they were made on. Give the config a held-out '
                         "`val_dataloader` (e.g. split='val' of CUBWithMasks)"
@@ -328,20 +369,41 @@ class StudySpec:
                 raise ValueError(f'`study.pairs[{i}]` lacks {sorted(missing)}'
                                  '; each pair is dict(name=..., topgap='
                                  'CONFIG, twin=CONFIG).')
+            extra = set(pair) - {'name', 'topgap', 'twin', 'peers'}
+            if extra:
+                raise KeyError(f'Unknown key(s) {sorted(extra)} in '
+                               f'`study.pairs[{i}]`; allowed: name, topgap, '
+                               'twin, peers.')
             if pair['name'] in names:
                 raise ValueError(f'Two pairs are named {pair["name"]!r}.')
             names.add(pair['name'])
+            peers = pair.get('peers') or {}
+            if not isinstance(peers, dict) or any(
+                    not isinstance(p, str) or not p.isidentifier()
+                    or p in RESERVED_MODELS for p in peers):
+                raise ValueError(
+                    f'`study.pairs[{i}].peers` must map model names (not '
+                    f'{" or ".join(RESERVED_MODELS)}) to configs, e.g. '
+                    f"dict(bcos='configs/bcos/bcos_resnet18_fashionbg.py'); "
+                    f'got {peers!r}.')
+            keys = {'topgap': pair['topgap'], 'twin': pair['twin']}
+            keys.update({f'peers.{p}': path for p, path in peers.items()})
             paths = {}
-            for model in ('topgap', 'twin'):
-                path = pair[model]
+            for key, path in keys.items():
                 full = path if osp.isabs(path) else osp.join(self.root, path)
                 if not osp.isfile(full):
                     raise FileNotFoundError(
-                        f'`study.pairs[{i}].{model}`: config {path!r} does '
+                        f'`study.pairs[{i}].{key}`: config {path!r} does '
                         'not exist.')
-                paths[model] = full
+                paths[key] = full
             check_twin(paths['topgap'], paths['twin'], pair['name'])
-            checked.append(dict(name=pair['name'], **paths))
+            for p in peers:
+                check_peer(paths['topgap'], paths[f'peers.{p}'],
+                           f'{pair["name"]}.{p}')
+            checked.append(
+                dict(name=pair['name'], topgap=paths['topgap'],
+                     twin=paths['twin'],
+                     peers={p: paths[f'peers.{p}'] for p in peers}))
         return checked
 
     @staticmethod
@@ -388,7 +450,13 @@ class StudySpec:
         return selection + self.test_splits
 
     def runs(self) -> List[Run]:
-        """Every training the study needs, in the order it runs them.
+        """Every training the study needs, in the order it runs them: per
+        regime, the Top-GAP runs, then the twins, then each pair's peers.
+
+        Runs of one model take about as long as each other, so with
+        ``--jobs`` equal to the seed count each batch of runs holds one
+        model and finishes together, rather than leaving a core idle while
+        the other ends a slower model's run.
 
         Pairs with the same twin config share its training: the twin of a
         regime and seed is one deterministic run whatever Top-GAP model it
@@ -398,26 +466,35 @@ class StudySpec:
         """
         planned = []
         for regime, regime_opts in self.regimes.items():
-            twins: Dict[Tuple[str, int], Run] = {}
+
+            def options(seed: int) -> Dict:
+                return dict(self.cfg_options, **regime_opts,
+                            **{'randomness.seed': seed})
+
             for pair in self.pairs:
                 for seed in self.seeds:
-                    ks = self.k_grid or [None]
-                    for k in ks:
-                        opts = dict(self.cfg_options, **regime_opts)
-                        opts['randomness.seed'] = seed
+                    for k in self.k_grid or [None]:
+                        opts = options(seed)
                         if k is not None:
                             opts['model.head.k'] = k
                         planned.append(
                             Run(regime, pair['name'], 'topgap', seed,
                                 pair['topgap'], k, opts))
+            twins: Dict[Tuple[str, int], Run] = {}
+            for pair in self.pairs:
+                for seed in self.seeds:
                     shared = twins.get((osp.realpath(pair['twin']), seed))
                     if shared is not None:
                         shared.shared_with += (pair['name'], )
                         continue
-                    opts = dict(self.cfg_options, **regime_opts)
-                    opts['randomness.seed'] = seed
                     twin = Run(regime, pair['name'], 'twin', seed,
-                               pair['twin'], None, opts)
+                               pair['twin'], None, options(seed))
                     twins[(osp.realpath(pair['twin']), seed)] = twin
                     planned.append(twin)
+            for pair in self.pairs:
+                for peer, config in pair['peers'].items():
+                    for seed in self.seeds:
+                        planned.append(
+                            Run(regime, pair['name'], peer, seed, config,
+                                None, options(seed)))
         return planned

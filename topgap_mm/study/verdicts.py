@@ -230,6 +230,13 @@ def question_verdicts(entry: Dict, split: str, confidence: float,
                     readings.append(read_difference(
                         row.get('difference_from_first'), measure, key,
                         confidence, f'{pair} Top-GAP', f'{first} Top-GAP'))
+                for peer, diffs in row.get('peer_differences', {}).items():
+                    readings += [
+                        read_difference(diffs.get('topgap'), measure, key,
+                                        confidence, behind=peer),
+                        read_difference(diffs.get('twin'), measure, key,
+                                        confidence, ahead=peer)
+                    ]
                 for finding in filter(None, readings):
                     findings.append(dict(
                         text=finding.sentence + means_note(row, measure) +
