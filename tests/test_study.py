@@ -548,3 +548,13 @@ def test_dataset_size_builds_each_distinct_val_split_once(monkeypatch):
     assert [runner.dataset_size(c) for c in (val, dict(val), test)] == \
         [24, 24, 40]
     assert built == ['val', 'test_id']
+
+
+def test_eta_counts_what_running_runs_lack_and_shares_the_rest_among_jobs():
+    from topgap_mm.study.runner import remaining_seconds
+    # The first of 3 runs started together ends at 600 s: the other two
+    # are nearly done, and 4 runs wait for 3 places.
+    assert remaining_seconds(600.0, [590.0, 580.0], 4, 3) == 810.0
+    # A run slower than the mean lacks nothing; one place finishes alone.
+    assert remaining_seconds(600.0, [700.0], 2, 1) == 1200.0
+    assert remaining_seconds(600.0, [], 0, 2) == 0.0

@@ -15,6 +15,9 @@
 #   bash tools/run_demo.sh pretrained  # both regimes in the paper's protocol:
 #                                    # EfficientNet-Lite0 fine-tuned
 #                                    # (configs/studies/embedded_pretrained.py)
+#   bash tools/run_demo.sh peers     # Top-GAP, B-cos and the twin, the main
+#                                    # job's regime, in work_dirs/demo_peers
+#                                    # (configs/studies/embedded_peers.py)
 #
 # Each study ends with its report (work_dirs/demo*/report.md, with
 # report.json and the validation curves under curves/). Runs go JOBS at a
@@ -31,9 +34,9 @@ cd "$(dirname "$0")/.."
 
 which=${1:-demo}
 case $which in
-    demo | full | scratch | pretrained) ;;
+    demo | full | scratch | pretrained | peers) ;;
     *) echo "run_demo.sh: unknown job '$which'; use no argument (the" \
-            "main job), full, scratch or pretrained" >&2
+            "main job), full, scratch, pretrained or peers" >&2
        exit 2 ;;
 esac
 
@@ -52,7 +55,7 @@ if [ "$which" = demo ]; then
     finished
     exit 0
 fi
-if [ "$which" != pretrained ]; then
+if [ "$which" = full ] || [ "$which" = scratch ]; then
     "${STUDY[@]}" configs/studies/embedded.py --work-dir "$OUT"
     runs=$OUT/localisation/resnet18_scratch
     checkpoint() {
@@ -78,8 +81,11 @@ print(p.join(d, json.load(open(p.join(d, 'train_done.json')))['checkpoint']))" "
             "${audit[@]}" --out-dir "$out"
     done
 fi
-if [ "$which" != scratch ]; then
+if [ "$which" = full ] || [ "$which" = pretrained ]; then
     "${STUDY[@]}" configs/studies/embedded_pretrained.py \
         --work-dir "${OUT}_pretrained"
+fi
+if [ "$which" = full ] || [ "$which" = peers ]; then
+    "${STUDY[@]}" configs/studies/embedded_peers.py --work-dir "${OUT}_peers"
 fi
 finished

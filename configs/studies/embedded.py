@@ -11,7 +11,10 @@
 #   seeds            randomness.seed of each run; statistics are over these
 #   pairs            dict(name, topgap=CONFIG, twin=CONFIG); a twin must share
 #                    the data, schedule and preprocessing of its Top-GAP
-#                    config (checked), and differ in the model only
+#                    config (checked), and differ in the model only;
+#                    optional peers=dict(NAME=CONFIG): other designs with
+#                    their own recipe on the same data for as many epochs
+#                    (checked), e.g. B-cos (embedded_peers.py)
 #   regimes          name -> dict(cfg_options=...) applied to both models
 #   k_grid           optional list of k; then k is chosen per seed on
 #                    `selection_split` by `select_k_by`
@@ -22,7 +25,8 @@
 #                    Accuracy and CAMIoU: what the choices need)
 #   test_splits      splits reported; never used for any choice
 #   split_key        where a test split's name goes, under test_dataloader
-#   topgap_metrics / twin_metrics   the test evaluator of each model
+#   topgap_metrics / twin_metrics / peer_metrics   the test evaluator of
+#                    each model (peer_metrics: the twin's by default)
 #   baselines        CAM methods scored beside the twin's own map, on every
 #                    twin run, with `baseline_metrics` (default: the twin's
 #                    CAMIoU): the twin's other maps ('cam', 'recipro_cam',

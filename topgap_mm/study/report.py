@@ -128,7 +128,8 @@ def build_report(spec: StudySpec, runs: List[Run],
                         row['difference'] = paired_difference(
                             tg, tw, spec.confidence)
                         row['difference']['convergence'] = _worst(
-                            convergence, row['difference']['seeds'])
+                            {m: convergence[m] for m in ('topgap', 'twin')},
+                            row['difference']['seeds'])
                     for peer, runs_of in peers.items():
                         _add_peer(row, peer, {
                             s: runs_of[s][split][key]

@@ -104,6 +104,21 @@ def write_config(path: str, base: str, options: Dict[str, object],
     return path
 
 
+def remaining_seconds(per_run: float, elapsed: List[float], waiting: int,
+                      jobs: int) -> float:
+    """The wall time a study has left: the runs under way need what they
+    lack of ``per_run`` (never less than nothing), the ``waiting`` ones
+    ``per_run`` each, all shared among ``jobs`` at a time.
+
+    Examples:
+        >>> # 2 of 3 runs started with the first, 4 waiting, 3 at a time
+        >>> remaining_seconds(600.0, [590.0, 580.0], 4, 3)
+        810.0
+    """
+    under_way = sum(max(0.0, per_run - e) for e in elapsed)
+    return (under_way + max(0, waiting) * per_run) / jobs
+
+
 class StudyRunner:
     """Trains and evaluates the runs of a :class:`StudySpec`.
 
@@ -383,25 +398,29 @@ class StudyRunner:
                  (f'; {self.jobs} at a time, {self.threads} thread(s) each'
                   if self.jobs > 1 else ''))
         lock = threading.Lock()
-        durations, started = [], time.time()
+        durations, running = [], {}
 
         def one(i: int, run: Run) -> Dict:
             fresh = not self.is_trained(self.run_dir(run))
             self.log(f'[study] run {i}/{len(runs)}: {run.name}' +
                      (' (training)' if fresh else ' (trained; evaluating)'))
-            start = time.time()
-            result = self.evaluate(run, self.train(run))
-            result[TRAINING] = self.training_record(run)
+            start = running[run.name] = time.time()
+            try:
+                result = self.evaluate(run, self.train(run))
+                result[TRAINING] = self.training_record(run)
+            finally:
+                del running[run.name]
             if fresh:
                 with lock:
                     durations.append(time.time() - start)
                     left = sum(1 for r in runs if not self.is_finished(r))
-                    # Runs finish `jobs` at a time: the mean duration over
-                    # the wall time elapsed per finished run.
-                    per_run = (time.time() - started) / len(durations)
+                    eta = remaining_seconds(
+                        sum(durations) / len(durations),
+                        [time.time() - t for t in running.values()],
+                        left - len(running), self.jobs)
                     self.log(f'[study] {run.name} done in '
                              f'{durations[-1]:.0f} s; {left} runs to go, '
-                             f'ETA {left * per_run / 60:.1f} min')
+                             f'ETA {eta / 60:.1f} min')
             return result
 
         with ThreadPoolExecutor(self.jobs) as pool:

@@ -148,12 +148,17 @@ def read_difference(diff: Optional[Dict], measure: Measure, key: str,
 
 
 def means_note(row: Dict, measure: Measure) -> str:
-    """Both models' means on a metric and those of the maps that look at
-    no image, to read a difference by (empty where there are none)."""
+    """The models' means on a metric (Top-GAP, the twin, any peers) and
+    those of the maps that look at no image, to read a difference by
+    (empty where there are none)."""
     parts = [
         f'{name} {fmt(row[model]["mean"], measure)}'
         for model, name in (('topgap', 'Top-GAP'), ('twin', 'twin'))
         if row.get(model)
+    ]
+    parts += [
+        f'{peer} {fmt(summary["mean"], measure)}'
+        for peer, summary in row.get('peers', {}).items()
     ]
     base = row.get('baselines', {})
     parts += [
