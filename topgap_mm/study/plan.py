@@ -114,7 +114,8 @@ def plan_lines(runner: StudyRunner,
         lines.append(f'  {i:>3}. {run.name:<48} {state:<16} {iters}')
     evals = len(runs) * (1 + len(spec.test_splits))
     lines.append(f'[study] {total} training iterations in all, {left} still '
-                 f'to run; {evals} test passes (the baselines run within the twins\').')
+                 f'to run; {evals} test passes (the baselines run within the '
+                 "twins').")
     if unknown:
         lines.append(f'[study] {unknown} run(s) of unknown length.')
     if sec_per_iter:
