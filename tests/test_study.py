@@ -419,8 +419,9 @@ def test_shipped_study_configs_plan_without_the_data(name):
     runs = s.runs()
     lines = plan_lines(runner, runs, sec_per_iter=0.1)
     twin_configs = {pair['twin'] for pair in s.pairs}
+    peers = sum(len(pair['peers']) for pair in s.pairs)
     assert len(runs) == len(s.regimes) * len(s.seeds) * (
-        len(s.pairs) * len(s.k_grid or [None]) + len(twin_configs))
+        len(s.pairs) * len(s.k_grid or [None]) + len(twin_configs) + peers)
     assert 'iterations unknown' not in '\n'.join(lines)
     assert lines[-1].startswith('[study] at 0.1 s/iter')
 
