@@ -465,3 +465,58 @@ def test_end_to_end_through_a_classifier(fitted_classifier):
     assert gradcams.shape == (3, 4, 64, 64)
     ref = np.array([ref_score(grid[:, None], 32, 1) for grid in gradcams])
     assert results['auto/score'] == pytest.approx(ref.mean() * 100, abs=1e-4)
+
+
+@pytest.mark.parametrize('method, positive', [('cam', True),
+                                              ('gradcam', False),
+                                              ('uniform', False)])
+def test_a_signed_map_is_scored_by_its_positive_part(fitted_classifier,
+                                                     monkeypatch, method,
+                                                     positive):
+    from topgap_mm.evaluation.metrics import grid_pointing_game
+    real, seen = grid_pointing_game.compute_cams, []
+
+    def recording(*args, **kwargs):
+        seen.append(kwargs.get('positive_part', False))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(grid_pointing_game, 'compute_cams', recording)
+    model, batch = fitted_classifier
+    with torch.no_grad():
+        outputs = [s.to_dict() for s in model.test_step(batch)]
+    metric = METRICS.build(
+        dict(type='GridPointingGame', method=method, grid_size=2,
+             max_grids=2))
+    metric.attach_model(model)
+    metric.process(batch, outputs)
+    assert metric.evaluate(16)['grid_pointing/num_grids'] == 2
+    assert seen and set(seen) == {positive}
+
+
+@pytest.mark.parametrize('config, method', [
+    (STANDARD_CONFIG, 'cam'),
+    (osp.join(ROOT, 'configs/topgap/resnet18_fashionbg_k16.py'), 'topgap'),
+])
+def test_positive_part_drops_the_negative_values_before_the_scaling(
+        config, method):
+    from topgap_mm.cam import compute_cams, normalize_cams
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(config).model).eval()
+    # 96x96: a 3x3 last map for the standard network's CAM.
+    inputs = torch.randn(3, 3, 96, 96)
+    classes = torch.tensor([0, 1, 2])
+    with torch.no_grad():
+        if method == 'topgap':
+            raw = model.head.forward_cam(
+                model.extract_feat(inputs))[torch.arange(3), classes]
+        else:
+            raw = torch.einsum('nchw,nc->nhw', model.backbone(inputs)[-1],
+                               model.head.fc.weight[classes])
+        plain = compute_cams(model, inputs, method, classes)
+        positive = compute_cams(model, inputs, method, classes,
+                                positive_part=True)
+    assert (raw < 0).any() and (raw > 0).any()
+    torch.testing.assert_close(plain, normalize_cams(raw, (96, 96)))
+    torch.testing.assert_close(positive,
+                               normalize_cams(raw.clamp(min=0), (96, 96)))
+    assert not torch.allclose(plain, positive)

@@ -75,8 +75,8 @@ def backbone_maps(model: nn.Module,
 def original_cams(model: nn.Module,
                   inputs: torch.Tensor,
                   target: Target = 'gt',
-                  data_samples: Optional[List[DataSample]] = None
-                  ) -> torch.Tensor:
+                  data_samples: Optional[List[DataSample]] = None,
+                  positive_part: bool = False) -> torch.Tensor:
     """Original CAMs of a GAP + linear classifier, normalised.
 
     For the chosen class ``c`` the map is ``sum_k w[c, k] * F_k``: the
@@ -97,6 +97,9 @@ def original_cams(model: nn.Module,
         target: Which class's map, see :func:`select_classes`.
         data_samples (list[DataSample], optional): Needed for
             ``target='gt'``.
+        positive_part (bool): Drop the map's negative values (evidence
+            against the class) before the min-max scaling, for scores that
+            sum the map. Defaults to False.
 
     Returns:
         torch.Tensor: CAMs of shape (N, H, W) in [0, 1], on the device of
@@ -127,4 +130,6 @@ def original_cams(model: nn.Module,
         classes = select_classes(target, scores, data_samples)
         cams = torch.einsum('nchw,nc->nhw', feats[-1],
                             head.fc.weight[classes])
+    if positive_part:
+        cams = cams.clamp(min=0)
     return normalize_cams(cams, inputs.shape[-2:])

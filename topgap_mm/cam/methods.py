@@ -41,6 +41,12 @@ CAM_METHODS = {
     'uniform': uniform_cams,
 }
 
+#: Methods whose raw map is signed, with 0 meaning no evidence: they take
+#: ``positive_part=True`` to drop the negative values before the min-max
+#: scaling (the others are 0 or more already: GradCAM and its kin after
+#: their ReLU, B-cos' positive contributions, Recipro-CAM's scores).
+SIGNED_METHODS = ('topgap', 'cam')
+
 
 def compute_cams(model: nn.Module,
                  inputs: torch.Tensor,

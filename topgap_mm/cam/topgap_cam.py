@@ -58,13 +58,21 @@ def is_topgap_model(model: torch.nn.Module) -> bool:
 def topgap_cams(model: torch.nn.Module,
                 inputs: torch.Tensor,
                 target: Target = 'pred',
-                data_samples: Optional[List[DataSample]] = None
-                ) -> torch.Tensor:
+                data_samples: Optional[List[DataSample]] = None,
+                positive_part: bool = False) -> torch.Tensor:
     """Native CAMs of a Top-GAP classifier, normalised for display/metrics.
 
     The raw map of the chosen class (the head's 1x1 convolution output, as
     the paper's CAM mode disables Top-GAP) is upsampled to the input size
     and min-max normalised per image by :func:`normalize_cams`.
+
+    The raw map has a meaningful zero: the L1 term trains every position
+    without evidence for the class towards 0. Min-max scaling moves that
+    zero up by the map's most negative value, which changes nothing for a
+    threshold or a ranking but spreads mass over the background for a
+    score that sums the map; ``positive_part=True`` keeps the evidence
+    (values below 0 become 0) before the scaling, as B-cos keeps its
+    positive contributions.
 
     Args:
         model: An ``ImageClassifier`` whose head is a ``TopGAPClsHead``.
@@ -73,6 +81,8 @@ def topgap_cams(model: torch.nn.Module,
         target: Which class's map, see :func:`select_classes`.
         data_samples (list[DataSample], optional): Needed for
             ``target='gt'``.
+        positive_part (bool): Drop the map's negative values before the
+            scaling. Defaults to False (the paper's CAM).
 
     Returns:
         torch.Tensor: CAMs of shape (N, H, W) in [0, 1], on the device of
@@ -90,4 +100,6 @@ def topgap_cams(model: torch.nn.Module,
     cams = head.forward_cam(model.extract_feat(inputs))
     classes = select_classes(target, head.pool(cams), data_samples)
     picked = cams[torch.arange(cams.shape[0], device=cams.device), classes]
+    if positive_part:
+        picked = picked.clamp(min=0)
     return normalize_cams(picked, inputs.shape[-2:])

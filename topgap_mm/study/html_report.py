@@ -32,6 +32,7 @@ TEMPLATE = 'report.html.j2'
 FOREST = tuple(m for measures in QUESTIONS.values() for m in measures) + (
     Measure('box/maxboxacc_v2', 'MaxBoxAccV2'),
     Measure('attribution/pointing_game', 'pointing game'),
+    Measure('grid_pointing/score', 'grid pointing game'),
     Measure('attribution/relevance_mass', 'relevance mass'),
 )
 

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from mmengine.logging import MMLogger
 
 from mmpretrain.registry import METRICS
-from ...cam import compute_cams
+from ...cam import SIGNED_METHODS, compute_cams, resolve_method
 from ..batch import labels_and_masks, preprocess, sample_field
 from .model_metric import ModelMetric
 
@@ -100,10 +100,15 @@ class GridPointingGame(ModelMetric):
     of its binary cross-entropy models; here it is the model's own
     ``pred_score``. Its optional rescaling of the images to fit the grid
     into one input size is not done: the grid is ``grid_size`` times the
-    input size, as in its default configurations. The maps are those of
-    :func:`topgap_mm.cam.compute_cams`, min-maxed to [0, 1]: for maps that
-    are zero somewhere (GradCAM and its kin, after their ReLU) that is the
-    raw map up to a scale, which the score ignores. A constant map
+    input size, as in its default configurations. The score reads each
+    map's positive mass, as the reference reads positive attributions: the
+    signed maps (Top-GAP's native CAM and the original CAM,
+    :data:`topgap_mm.cam.SIGNED_METHODS`) are computed with
+    ``positive_part=True``, the others are 0 or more already (GradCAM and
+    its kin after their ReLU, B-cos' positive contributions); min-maxed to
+    [0, 1], a map that is 0 somewhere keeps its raw shape up to a scale,
+    which the score ignores. Without it, the scaling would lift a signed
+    map's background by its most negative value. A constant map
     normalises to zeros and is scored as the constant it was: evenly
     spread. The metric keeps the (uint8) images that qualify, at most
     ``max_grids`` per class, until the grids are scored.
@@ -342,6 +347,9 @@ class GridPointingGame(ModelMetric):
         """
         cells = self.grid_size**2
         per_call = max(1, self.batch_size // cells)
+        kwargs = dict(self.method_kwargs)
+        if resolve_method(model, self.method) in SIGNED_METHODS:
+            kwargs.setdefault('positive_part', True)
         maps = []
         for start in range(0, len(grids), per_call):
             chunk = grids[start:start + per_call]
@@ -354,7 +362,7 @@ class GridPointingGame(ModelMetric):
                 data['inputs'],
                 method=self.method,
                 target=classes,
-                **self.method_kwargs).detach().cpu()
+                **kwargs).detach().cpu()
             # A constant map normalises to zeros; it spreads its mass evenly.
             constant = chunk_maps.flatten(1).amax(1) == 0
             chunk_maps[constant] = 1
