@@ -21,10 +21,10 @@
 #
 # Each study ends with its report (work_dirs/demo*/report.md, with
 # report.json and the validation curves under curves/). Runs go JOBS at a
-# time (default 3, one CPU thread each: on 2 cores, 3 single-thread
-# trainings do as many steps per second in sum as 2, and the main job's 6
-# runs then go as 2 rounds of 3 alike, so no core idles at the end while the
-# other finishes a slower model's run). Re-running continues
+# time (default 3, one CPU thread each: on 2 cores 3 single-thread
+# trainings are about as fast in sum as 2, and the runs of each model,
+# 3 seeds, then start and end together, so no core idles while the other
+# finishes a last run: the peers study's 3 B-cos runs). Re-running continues
 # unfinished runs and reuses finished ones. The studies from scratch share
 # the main job's work dir, work_dirs/demo: after the main job, `full` and
 # `scratch` train only what it left out, and their report, covering both
