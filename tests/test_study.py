@@ -503,6 +503,8 @@ def test_a_split_is_evaluated_again_when_its_metrics_change(tmp_path):
 
         def tool(*args, log_file):
             out = args[args.index('--out') + 1]
+            # As tools/test.py: an existing --out only with --overwrite.
+            assert not osp.exists(out) or '--overwrite' in args
             calls.append(osp.basename(out))
             with open(out, 'w') as f:
                 json.dump({'accuracy/top1': 50.0}, f)

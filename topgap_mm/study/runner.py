@@ -316,6 +316,8 @@ class StudyRunner:
                     out,
                     '--out-item',
                     'metrics',
+                    # Metrics of an evaluator the study no longer has.
+                    *(['--overwrite'] if osp.isfile(out) else []),
                     *(['--on-val'] if on_val else []),
                     *self.spec.test_args,
                     log_file=osp.join(run_dir, 'eval.log'))
