@@ -95,4 +95,4 @@ def bcos_cams(model: nn.Module,
         torch.Tensor: Maps (N, H, W) in [0, 1], on the device of ``inputs``.
     """
     maps = bcos_contribution_maps(model, inputs, target, data_samples)
-    return normalize_cams(maps.clamp(min=0), inputs.shape[-2:])
+    return normalize_cams(maps, inputs.shape[-2:], positive_part=True)

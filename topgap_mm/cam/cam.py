@@ -130,6 +130,4 @@ def original_cams(model: nn.Module,
         classes = select_classes(target, scores, data_samples)
         cams = torch.einsum('nchw,nc->nhw', feats[-1],
                             head.fc.weight[classes])
-    if positive_part:
-        cams = cams.clamp(min=0)
-    return normalize_cams(cams, inputs.shape[-2:])
+    return normalize_cams(cams, inputs.shape[-2:], positive_part)

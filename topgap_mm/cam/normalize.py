@@ -5,7 +5,9 @@ import torch
 import torch.nn.functional as F
 
 
-def normalize_cams(cams: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
+def normalize_cams(cams: torch.Tensor,
+                   size: Sequence[int],
+                   positive_part: bool = False) -> torch.Tensor:
     """Upsample CAMs to the input size and min-max them per image to [0, 1].
 
     Every method (native Top-GAP, CAM, GradCAM, Recipro-CAM) is compared
@@ -19,6 +21,10 @@ def normalize_cams(cams: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
     Args:
         cams (torch.Tensor): Maps of shape (N, h, w), one per image.
         size (Sequence[int]): Target (H, W), the model's input size.
+        positive_part (bool): Drop the maps' negative values first: for a
+            signed map whose 0 means no evidence, so that a score summing
+            the map does not count the background the min-max would lift
+            by the map's most negative value. Defaults to False.
 
     Returns:
         torch.Tensor: Maps of shape (N, H, W) with values in [0, 1], on the
@@ -31,6 +37,8 @@ def normalize_cams(cams: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
     if len(size) != 2 or min(size) <= 0:
         raise ValueError(f'`size` must be a positive (H, W), got {size}.')
     maps = cams.float() if not cams.is_floating_point() else cams
+    if positive_part:
+        maps = maps.clamp(min=0)
     if tuple(maps.shape[-2:]) != size:
         maps = F.interpolate(
             maps[:, None], size=size, mode='bilinear',

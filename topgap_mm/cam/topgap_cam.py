@@ -100,6 +100,4 @@ def topgap_cams(model: torch.nn.Module,
     cams = head.forward_cam(model.extract_feat(inputs))
     classes = select_classes(target, head.pool(cams), data_samples)
     picked = cams[torch.arange(cams.shape[0], device=cams.device), classes]
-    if positive_part:
-        picked = picked.clamp(min=0)
-    return normalize_cams(picked, inputs.shape[-2:])
+    return normalize_cams(picked, inputs.shape[-2:], positive_part)

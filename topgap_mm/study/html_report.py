@@ -20,7 +20,7 @@ from .gallery import build_gallery
 from .runner import ROOT
 from .spec import Run, StudySpec
 from .verdicts import (NO_IMAGE_BASELINES, QUESTIONS, Measure, fmt,
-                       question_verdicts)
+                       peer_sides, question_verdicts)
 
 #: Folder of the page's images, beside ``report.html``.
 ASSETS = 'html'
@@ -83,8 +83,7 @@ def forest_panels(entry: Dict, split: str, pair: str,
                 drawn.append(_row(f'{pair} - {first}',
                                   row['difference_from_first'], measure))
             for peer, diffs in row.get('peer_differences', {}).items():
-                for side, label in (('topgap', f'Top-GAP - {peer}'),
-                                    ('twin', f'{peer} - twin')):
+                for side, label in peer_sides(peer):
                     if diffs.get(side):
                         drawn.append(_row(label, diffs[side], measure))
             if not drawn:

@@ -13,6 +13,7 @@ from .html_report import write_html_report
 from .selection import select_on_split
 from .spec import TRAINING, Run, StudySpec
 from .statistics import paired_difference, summarize
+from .verdicts import peer_sides
 
 #: Baseline CAM methods that read the twin itself (the others, such as
 #: ``center_gaussian``, look at no image).
@@ -439,8 +440,7 @@ def _split_table(rows: Dict[str, Dict], columns: tuple) -> List[str]:
               lambda r: r.get('difference'))]
     for peer in peers:
         table.append((peer, lambda r, p=peer: r.get('peers', {}).get(p)))
-        for side, label in (('topgap', f'Top-GAP - {peer}'),
-                            ('twin', f'{peer} - twin')):
+        for side, label in peer_sides(peer):
 
             def get(r, p=peer, side=side):
                 return r.get('peer_differences', {}).get(p, {}).get(side)

@@ -105,6 +105,13 @@ class Finding:
     convergence: str
 
 
+def peer_sides(peer: str) -> Tuple[Tuple[str, str], ...]:
+    """A peer's differences as report.json keeps them under
+    ``peer_differences[peer]``: each key with its label, Top-GAP minus the
+    peer and the peer minus the twin."""
+    return (('topgap', f'Top-GAP - {peer}'), ('twin', f'{peer} - twin'))
+
+
 def read_difference(diff: Optional[Dict], measure: Measure, key: str,
                     confidence: float, ahead: str = 'Top-GAP',
                     behind: str = 'the twin') -> Optional[Finding]:
