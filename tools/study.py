@@ -42,7 +42,8 @@ from topgap_mm.study.finished import finished_results  # noqa: E402
 
 
 def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n\n')[0].replace('\n', ' '))
     parser.add_argument('config', help='study config file')
     parser.add_argument(
         '--work-dir',

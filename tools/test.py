@@ -145,8 +145,9 @@ def merge_args(cfg, args):
         if cfg.get('val_dataloader') is None:
             raise ValueError(
                 f'--on-val: {args.config} has no `val_dataloader`; give it a '
-                "held-out split (e.g. dict(type='HeldOutSplit', part='val', "
-                'dataset=...)).')
+                "held-out split, e.g. the dataset with split='val' (CUB, "
+                'Oxford-IIIT Pet and COCO single-object hold out '
+                '`val_fraction` of their training split).')
         cfg.test_dataloader = deepcopy(cfg.val_dataloader)
 
     # enable automatic-mixed-precision test

@@ -122,10 +122,10 @@ class CAMCollapseHook(Hook):
                 'took too large steps. Lower the learning rate of the head: '
                 "optim_wrapper.paramwise_cfg.custom_keys={'head.conv_cam': "
                 "dict(lr_mult=0.1)}, as configs/topgap/"
-                'resnet18_fashionbg_k16.py does; or warm the L1 weight up '
-                "(custom_hooks: dict(type='LossWeightWarmupHook', "
-                'warmup_epochs=...)) or lower '
-                f'`model.head.l1_loss.loss_weight` (now {weight:g}).')
+                'resnet18_fashionbg_k16.py does (an L1 warm-up did not '
+                'prevent the collapse there; see docs/en/convergence.md). '
+                'Lowering `model.head.l1_loss.loss_weight` (now '
+                f'{weight:g}) also weakens the size prior.')
 
 
 def _scalar(value) -> float:
