@@ -7,37 +7,8 @@
 #   python tools/study.py configs/studies/embedded.py --jobs 2   # run, report
 #   python tools/study.py configs/studies/embedded.py --dry-run  # the plan
 #
-# Every key of `study`:
-#   seeds            randomness.seed of each run; statistics are over these
-#   pairs            dict(name, topgap=CONFIG, twin=CONFIG); a twin must share
-#                    the data, schedule and preprocessing of its Top-GAP
-#                    config (checked), and differ in the model only;
-#                    optional peers=dict(NAME=CONFIG): other designs with
-#                    their own recipe on the same data for as many epochs
-#                    (checked), e.g. B-cos (embedded_peers.py)
-#   regimes          name -> dict(cfg_options=...) applied to both models
-#   k_grid           optional list of k; then k is chosen per seed on
-#                    `selection_split` by `select_k_by`
-#   selection_split  name of the held-out split that chooses k and the
-#                    CAM-IoU threshold: each run's own `val_dataloader`
-#                    (never a test split)
-#   selection_metrics  metric types run on the selection split (default
-#                    Accuracy and CAMIoU: what the choices need)
-#   test_splits      splits reported; never used for any choice
-#   split_key        where a test split's name goes, under test_dataloader
-#   topgap_metrics / twin_metrics / peer_metrics   the test evaluator of
-#                    each model (peer_metrics: the twin's by default)
-#   baselines        CAM methods scored beside the twin's own map, on every
-#                    twin run, with `baseline_metrics` (default: the twin's
-#                    CAMIoU): the twin's other maps ('cam', 'recipro_cam',
-#                    'gradcam++', ...) and maps that look at no image
-#                    ('center_gaussian', 'uniform')
-#   cfg_options      applied to every run; train_args / test_args: extra
-#                    flags of tools/train.py / tools/test.py
-#   convergence      the criterion each run's val curve is judged by (see
-#                    topgap_mm.study.convergence; below, its defaults)
-#   confidence       of the intervals; paper: numbers of the paper per
-#                    regime/pair/split/metric, shown beside ours
+# Every key of `study`, with its default: docs/en/user_guides/studies.md,
+# "The `study` dict".
 _base_ = [
     '../_base_/evaluation/interpretability.py',
     '../_base_/evaluation/localisation.py',

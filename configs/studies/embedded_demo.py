@@ -14,7 +14,7 @@
 #   python tools/study.py configs/studies/embedded_demo.py --jobs 3
 #
 # 6 trainings (2 models x 3 seeds); on 2 CPU cores with --jobs 3 the whole
-# study takes the time docs/en/results.md states (`bash tools/run_demo.sh`).
+# study takes the time docs/en/results/main_job.md states.
 _base_ = ['./embedded.py']
 
 _metrics = [

@@ -27,13 +27,10 @@ model = dict(
         l1_loss=dict(type='CAML1Loss', loss_weight=1.0),
     ))
 
-# The head's 1x1 convolution learns at a tenth of the learning rate. Its
-# input, the sum of the neck's 4 BN-ReLU levels, has ~8x the squared norm of
-# the twin's GAP vector, so at the shared rate its steps moved the CAM ~8x
-# as far as the twin's linear head moves its logits: the CAM blew up in the
-# first epoch, the L1 term then crushed it, and training stalled at chance,
-# seed-dependently. At 0.1x every seed trains (README, "Training from
-# scratch"); an L1 warm-up (LossWeightWarmupHook) alone did not help.
+# The head's 1x1 convolution learns at a tenth of the learning rate: at the
+# shared rate its steps blew the CAM up in the first epoch, the L1 term then
+# crushed it and training stalled at chance, seed-dependently
+# (docs/en/advanced_guides/training_from_scratch.md).
 optim_wrapper = dict(
     paramwise_cfg=dict(custom_keys={'head.conv_cam': dict(lr_mult=0.1)}))
 

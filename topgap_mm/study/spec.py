@@ -18,7 +18,8 @@ the file is ignored, so a study inherits and overrides like any config::
         topgap_metrics=[...], twin_metrics=[...],
         baselines=['center_gaussian', 'uniform'])
 
-See ``configs/studies/embedded.py`` for every key with its meaning.
+Every key with its default and meaning: ``docs/en/user_guides/studies.md``,
+"The ``study`` dict" (checked against :data:`DEFAULTS` by the tests).
 """
 import copy
 import os.path as osp

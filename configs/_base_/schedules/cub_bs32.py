@@ -6,7 +6,7 @@ _base_ = ['mmpretrain::_base_/schedules/cub_bs64.py']
 
 # Every parameter learns at this rate, the newly initialised FPN and head
 # of a Top-GAP model included (no `paramwise_cfg`), as the twin's new linear
-# head does. Fine-tuning on the embedded benchmark (docs/en/convergence.md)
+# head does. Fine-tuning on the embedded benchmark (docs/en/advanced_guides/convergence.md)
 # measured this: the Top-GAP head's 1x1 convolution at 0.1x the rate (the
 # fix for training from scratch) slowed Top-GAP behind its twin, at 1x both
 # converged.

@@ -2,7 +2,7 @@
 # 2,000 training images): 12 epochs, one of linear warm-up, then cosine
 # annealing to 0, SGD at lr 0.2 for batch 32.
 #
-# Chosen by measurement (benchmarks/recipe_sweep.py, docs/en/convergence.md)
+# Chosen by measurement (benchmarks/recipe_sweep.py, docs/en/advanced_guides/convergence.md)
 # so that Top-GAP and its standard twin both converge by the study's
 # criterion (topgap_mm.study.convergence): at the former lr 0.05 the twin
 # was still climbing after 8 epochs (81.0% val) while Top-GAP had levelled

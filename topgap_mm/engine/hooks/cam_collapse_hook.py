@@ -123,7 +123,8 @@ class CAMCollapseHook(Hook):
                 "optim_wrapper.paramwise_cfg.custom_keys={'head.conv_cam': "
                 "dict(lr_mult=0.1)}, as configs/topgap/"
                 'resnet18_fashionbg_k16.py does (an L1 warm-up did not '
-                'prevent the collapse there; see docs/en/convergence.md). '
+                'prevent the collapse there; see docs/en/advanced_guides/'
+                'training_from_scratch.md). '
                 'Lowering `model.head.l1_loss.loss_weight` (now '
                 f'{weight:g}) also weakens the size prior.')
 

@@ -25,29 +25,16 @@ class TopGAPClsHead(ClsHead):
     ``TopGAPFPN(fuse=False)``, which it upsamples to the finest size and
     sums as the neck would. With at most ``in_channels / 4`` classes it
     applies the 1x1 convolution to each level first: the same CAM with
-    less to upsample. Measured at 256 channels, that made a training step
-    8% faster at 64 classes and 2% at 128, at the cost of more peak memory
-    at 128; with more classes the extra convolutions at the coarse levels
-    cost more than the upsampling saves. With dropout, that order drops units
-    of each level rather than of their sum.
+    less to upsample (its speed: ``docs/en/advanced_guides/speed.md``).
+    With dropout, that order drops units of each level rather than of
+    their sum.
 
-    Training from scratch: the 1x1 convolution sees the sum of the neck's
-    BN-ReLU levels, all positive, whose squared norm per position is about
-    8x that of the GAP vector a standard linear head sees (900 vs 117 at
-    initialisation on the embedded benchmark, ``benchmarks/
-    l1_init_scale.py``). An SGD step on a linear layer moves its output in
-    proportion to that, so at the twin's learning rate the CAM moves about
-    8x as far as the twin's logits: in the first epoch it blew up (mean
-    ``|CAM|`` up to 7), and then the L1 term, whose gradient on the head is
-    already 2.8-3.2x the cross-entropy's at initialisation (it points the
-    same way at every position, the cross-entropy's only at the ``k`` top
-    ones and with the image's class), crushed it to a map that tells the
-    classes apart no better than chance. Some seeds stalled there for the
-    whole schedule. A tenth of the learning rate for this convolution
-    (``paramwise_cfg=dict(custom_keys={'head.conv_cam':
-    dict(lr_mult=0.1)})``, as the embedded benchmark's config sets) restores
-    the twin's step size and let every seed train; :class:`CAMCollapseHook`
-    warns when a run stalls.
+    Training from scratch, the 1x1 convolution needs a tenth of the
+    learning rate (``paramwise_cfg=dict(custom_keys={'head.conv_cam':
+    dict(lr_mult=0.1)})``), or the L1 term may crush the CAM to chance
+    before the classifier learns: why, and what was measured, in
+    ``docs/en/advanced_guides/training_from_scratch.md``.
+    :class:`CAMCollapseHook` warns when a run stalls.
 
     Args:
         num_classes (int): Number of classes.
