@@ -19,6 +19,7 @@ from mmengine.runner import Runner
 from topgap_mm.apis import (check_checkpoint,  # noqa: E402
                             check_checkpoint_file, finish_distributed,
                             prepare_distributed)
+from topgap_mm.cam import CAM_METHODS  # noqa: E402
 from topgap_mm.models import use_channels_last  # noqa: E402
 
 
@@ -83,9 +84,9 @@ def parse_args():
     parser.add_argument(
         '--cam-method',
         default='auto',
-        help="CAM method for --show-dir: 'auto' (native maps of Top-GAP "
-        "models, GradCAM otherwise), 'topgap', 'cam', 'gradcam' or "
-        "'recipro_cam'.")
+        choices=['auto', *CAM_METHODS],
+        help="CAM method for --show-dir; 'auto' is the native map of a "
+        'Top-GAP model and GradCAM otherwise.')
     parser.add_argument(
         '--show',
         action='store_true',

@@ -4,7 +4,7 @@
 # job (`tools/run_demo.sh`) runs its background-independent regime
 # (`embedded_demo.py`); `tools/run_demo.sh scratch` runs this whole study.
 #
-#   python tools/study.py configs/studies/embedded.py --jobs 2   # run, report
+#   python tools/study.py configs/studies/embedded.py --jobs 3   # run, report
 #   python tools/study.py configs/studies/embedded.py --dry-run  # the plan
 #
 # Every key of `study`, with its default: docs/en/user_guides/studies.md,
