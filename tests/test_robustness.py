@@ -441,3 +441,28 @@ def test_corruption_tool_runs(random_checkpoint, tmp_path):
     assert set(report['accuracy']) == {'fog'}
     assert set(report['accuracy']['fog']) == {'1', '5'}
     assert out.exists()
+
+
+def test_audit_names_the_pooling_where_bpda_does_not_apply():
+    """BPDA smooths top-k pooling: a Top-GAP head with another pooling is
+    named as such, not called "no Top-GAP head", and only a TopGAP pooling
+    gets the adaptive attack."""
+    torch.manual_seed(0)
+    images, labels = torch.rand(2, 3, 12, 12), torch.tensor([0, 1])
+    cfg = AuditConfig(
+        pgd_steps=2, restarts=1, square_queries=5, sweep_steps=2,
+        eps_list=(8 / 255, ), surrogates=('gap', ))
+    wildcat = TinyTopGAP().eval()
+    wildcat.head = TopGAPClsHead(
+        num_classes=4, in_channels=8, k=None,
+        pool=dict(type='WildcatPool', kmax=4, kmin=4, alpha=0.7))
+    notes = run_audit(wildcat, images, labels, cfg=cfg,
+                      progress=False)['notes']
+    assert any('WildcatPool' in note and 'BPDA' in note for note in notes)
+    assert not any('No Top-GAP head' in note for note in notes)
+    top_gap = run_audit(TinyTopGAP().eval(), images, labels, cfg=cfg,
+                        progress=False)
+    assert any(name.startswith('BPDA-gap') for name in top_gap['attacks'])
+    standard = run_audit(TinyClassifier().eval(), torch.rand(2, 3, SIZE, SIZE),
+                         labels, cfg=cfg, progress=False)
+    assert any('No Top-GAP head' in note for note in standard['notes'])

@@ -20,6 +20,7 @@ from typing import Dict, Iterator, List, Optional, Sequence
 import torch
 import torch.nn as nn
 
+from ...cam import is_topgap_model
 from ...models.pixel_space import PixelSpaceModel
 from ...models.utils.top_gap import TopGAP, resolve_k
 from .attacks import (_torchattacks, batched, check_eps, check_images, fgsm,
@@ -116,10 +117,20 @@ def smooth_top_gap_backward(model: nn.Module,
         head.pool = pool
 
 
-def has_top_gap_head(model: nn.Module) -> bool:
-    """Whether :func:`smooth_top_gap_backward` applies to ``model``."""
-    return isinstance(getattr(getattr(model, 'head', None), 'pool', None),
-                      TopGAP)
+def bpda_skip_note(model: nn.Module) -> Optional[str]:
+    """Why the adaptive (BPDA) attack does not apply to ``model``, or None
+    where it does: it smooths the backward of :class:`TopGAP` pooling, so
+    it needs a Top-GAP head (:func:`is_topgap_model`) that pools with it.
+    """
+    if not is_topgap_model(model):
+        return ('No Top-GAP head: the adaptive (BPDA) attack does not '
+                'apply.')
+    pool = getattr(model.head, 'pool', None)
+    if isinstance(pool, TopGAP):
+        return None
+    return (f'The Top-GAP head pools its CAM with {type(pool).__name__}, '
+            'not TopGAP: the adaptive (BPDA) attack, a smooth backward of '
+            'top-k pooling, does not apply.')
 
 
 @dataclasses.dataclass
@@ -262,8 +273,7 @@ def run_audit(model: nn.Module,
 
     steps, restarts, seed = cfg.pgd_steps, cfg.restarts, cfg.seed
     attacks = {
-        'FGSM': (ONE_STEP,
-                  lambda x, y: fgsm(pixel_model, x, y, eps)),
+        'FGSM': (ONE_STEP, lambda x, y: fgsm(pixel_model, x, y, eps)),
         f'PGD-CE-{steps}x{restarts}': (
             WHITE_BOX, lambda x, y: pgd(
                 pixel_model, x, y, eps, steps=steps, restarts=restarts,
@@ -285,15 +295,15 @@ def run_audit(model: nn.Module,
     else:
         notes.append('No twin given: transfer attacks skipped.')
     adaptive = []
-    if has_top_gap_head(model):
+    skip_bpda = bpda_skip_note(model)
+    if skip_bpda is None:
         for surrogate in cfg.surrogates:
             name = f'BPDA-{surrogate}-PGD-{steps}x{restarts}'
             adaptive.append(name)
             attacks[name] = (ADAPTIVE, _bpda(model, pixel_model, eps, steps,
                                              restarts, surrogate, seed))
     else:
-        notes.append('No Top-GAP head: the adaptive (BPDA) attack does not '
-                     'apply.')
+        notes.append(skip_bpda)
     if cfg.autoattack and not autoattack_available():
         notes.append('AutoAttack requested but `pyautoattack` is not '
                      'installed (`pip install pyautoattack`); skipped.')
