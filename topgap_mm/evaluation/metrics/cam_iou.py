@@ -165,6 +165,19 @@ class CAMIoU(CAMMetric):
             dict: ``iou``, ``precision`` and ``recall`` (T, ) per threshold
             (IoU in percent, NaN where undefined), ``pxap`` in percent and
             ``best_threshold`` (the first threshold of maximal IoU).
+
+        Examples:
+            >>> import numpy as np
+            >>> import torch
+            >>> thresholds = np.array([0.25, 0.5, 0.75])
+            >>> cam = torch.tensor([[0.9, 0.6], [0.3, 0.1]])
+            >>> mask = torch.tensor([[1, 1], [0, 0]])  # the top row
+            >>> hists = CAMIoU.histograms(cam, mask, thresholds)
+            >>> curves = CAMIoU.calculate(*hists, thresholds)
+            >>> curves['iou']  # one of 3 pixels wrong, exact, half missed
+            array([ 66.66666667, 100.        ,  50.        ])
+            >>> float(curves['pxap']), float(curves['best_threshold'])
+            (100.0, 0.5)
         """
         object_hist = np.asarray(object_hist, dtype=np.float64)
         background_hist = np.asarray(background_hist, dtype=np.float64)

@@ -69,6 +69,15 @@ class TopGAPClsHead(ClsHead):
             again; result dumps (``--out``) then hold these maps too.
             Defaults to False.
         init_cfg (dict, optional): Initialisation config.
+
+    Examples:
+        >>> import torch
+        >>> head = TopGAPClsHead(num_classes=3, in_channels=16, k=4)
+        >>> feats = (torch.rand(2, 16, 8, 8), )  # the neck's map
+        >>> head(feats).shape  # one score per class: the top-4 mean
+        torch.Size([2, 3])
+        >>> head.forward_cam(feats).shape  # the CAM: one map per class
+        torch.Size([2, 3, 8, 8])
     """
 
     def __init__(self,

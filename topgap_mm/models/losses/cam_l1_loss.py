@@ -46,6 +46,12 @@ class CAML1Loss(nn.Module):
 
     Args:
         loss_weight (float): The weight lambda. Defaults to 1.0.
+
+    Examples:
+        >>> import torch
+        >>> cam = torch.arange(8.).view(1, 2, 2, 2) - 4  # values -4 ... 3
+        >>> CAML1Loss(loss_weight=1.0)(cam)  # the mean of |cam|
+        tensor(2.)
     """
 
     def __init__(self, loss_weight: float = 1.0):

@@ -49,6 +49,14 @@ class EfficientTopGAPFPN(TopGAPFPN):
         upsample_mode (str): Interpolation between levels. Defaults to
             ``'bilinear'``.
         init_cfg (dict, optional): Initialisation config.
+
+    Examples:
+        >>> import torch
+        >>> channels, sizes = [64, 128, 256, 512], [16, 8, 4, 2]
+        >>> inputs = tuple(torch.rand(1, c, s, s)
+        ...                for c, s in zip(channels, sizes))
+        >>> [x.shape for x in EfficientTopGAPFPN(in_channels=channels)(inputs)]
+        [torch.Size([1, 64, 16, 16])]
     """
 
     def __init__(self,

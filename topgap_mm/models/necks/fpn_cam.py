@@ -49,6 +49,17 @@ class TopGAPFPN(BaseModule):
         fuse (bool): Return the fused map (True) or the per-level maps,
             finest first, for the head to fuse (False). Defaults to True.
         init_cfg (dict, optional): Initialisation config.
+
+    Examples:
+        >>> import torch
+        >>> channels, sizes = [64, 128, 256, 512], [16, 8, 4, 2]
+        >>> inputs = tuple(torch.rand(1, c, s, s)
+        ...                for c, s in zip(channels, sizes))
+        >>> [x.shape for x in TopGAPFPN(in_channels=channels)(inputs)]
+        [torch.Size([1, 256, 16, 16])]
+        >>> neck = TopGAPFPN(in_channels=channels, fuse=False)
+        >>> [tuple(x.shape[-2:]) for x in neck(inputs)]  # for the head
+        [(16, 16), (8, 8), (4, 4), (2, 2)]
     """
 
     def __init__(self,

@@ -29,7 +29,13 @@ def _check_maps(cam: torch.Tensor, name: str) -> None:
 @MODELS.register_module()
 class GlobalMaxPool(nn.Module):
     """The maximum of each map (Top-GAP with ``k=1``); the gradient goes to
-    one position per map."""
+    one position per map.
+
+    Examples:
+        >>> import torch
+        >>> GlobalMaxPool()(torch.arange(8.).view(1, 2, 2, 2))
+        tensor([[3., 7.]])
+    """
 
     def forward(self, cam: torch.Tensor) -> torch.Tensor:
         _check_maps(cam, 'GlobalMaxPool')
@@ -39,7 +45,13 @@ class GlobalMaxPool(nn.Module):
 @MODELS.register_module()
 class GlobalAvgPool(nn.Module):
     """The mean of each map (Top-GAP with ``k=H*W``): a standard CAM
-    network's GAP moved behind the 1x1 convolution."""
+    network's GAP moved behind the 1x1 convolution.
+
+    Examples:
+        >>> import torch
+        >>> GlobalAvgPool()(torch.arange(8.).view(1, 2, 2, 2))
+        tensor([[1.5000, 5.5000]])
+    """
 
     def forward(self, cam: torch.Tensor) -> torch.Tensor:
         _check_maps(cam, 'GlobalAvgPool')
@@ -62,6 +74,12 @@ class WildcatPool(nn.Module):
         kmin (int | float, optional): Lowest positions, the same way; 0
             leaves them out; None takes ``kmax``. Defaults to None.
         alpha (float): Weight of the lowest values. Defaults to 1.
+
+    Examples:
+        >>> import torch
+        >>> cam = torch.arange(8.).view(1, 2, 2, 2)
+        >>> WildcatPool(kmax=1, kmin=1, alpha=0.5)(cam)  # max + min / 2
+        tensor([[3., 9.]])
     """
 
     def __init__(self,
@@ -103,6 +121,11 @@ class LogSumExpPool(nn.Module):
 
     Args:
         r (float): Sharpness, positive. Defaults to 5.
+
+    Examples:
+        >>> import torch
+        >>> LogSumExpPool(r=5.0)(torch.arange(8.).view(1, 2, 2, 2))
+        tensor([[2.7241, 6.7241]])
     """
 
     def __init__(self, r: float = 5.0) -> None:
@@ -142,6 +165,13 @@ class PerImageTopGAP(nn.Module):
         k_min (int | float): Fewest positions (count or fraction of the
             map, see :func:`~.top_gap.resolve_k`). Defaults to 1.
         k_max (int | float): Most positions, the same way. Defaults to 0.5.
+
+    Examples:
+        >>> import torch
+        >>> cam = torch.arange(8.).view(1, 2, 2, 2)
+        >>> # per map, the positions at least halfway from its min to its max
+        >>> PerImageTopGAP(ratio=0.5, k_min=1, k_max=4)(cam)
+        tensor([[2.5000, 6.5000]])
     """
 
     def __init__(self,

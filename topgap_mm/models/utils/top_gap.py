@@ -90,6 +90,12 @@ class TopGAP(nn.Module):
 
     Args:
         k (int | float): Positions to average, see :func:`resolve_k`.
+
+    Examples:
+        >>> import torch
+        >>> cam = torch.arange(8.).view(1, 2, 2, 2)  # 1 image, 2 maps of 2x2
+        >>> TopGAP(k=2)(cam)  # the mean of each map's 2 largest values
+        tensor([[2.5000, 6.5000]])
     """
 
     def __init__(self, k: Union[int, float]):
