@@ -142,11 +142,14 @@ def test_two_process_test_equals_one_process(trained, tmp_path):
         assert single[key] == double[key]
         assert single[key] * cap == pytest.approx(round(single[key] * cap))
     # Counts agree exactly; values computed in float32 agree to its
-    # rounding (a batch of other images can change the last bits of a
-    # convolution, and one pixel then falls into the next PxAP bucket).
+    # rounding, carried through the network: a batch of other images can
+    # make oneDNN pick another convolution algorithm, which changes the last
+    # bits (one pixel then falls into the next PxAP bucket; deletion's
+    # probabilities moved by 5e-5 relative on one CPU). A sample counted
+    # twice or left out moves these means by a percent or more.
     for key, value in single.items():
         assert double[key] == pytest.approx(
-            value, rel=1e-5, abs=1e-7, nan_ok=True), key
+            value, rel=2e-4, abs=1e-7, nan_ok=True), key
 
 
 def test_backend_follows_the_machine(monkeypatch):
