@@ -144,12 +144,13 @@ def test_two_process_test_equals_one_process(trained, tmp_path):
     # Counts agree exactly; values computed in float32 agree to its
     # rounding, carried through the network: a batch of other images can
     # make oneDNN pick another convolution algorithm, which changes the last
-    # bits (one pixel then falls into the next PxAP bucket; deletion's
-    # probabilities moved by 5e-5 relative on one CPU). A sample counted
+    # bits (one pixel then falls into the next PxAP bucket; on one CPU the
+    # deletion and insertion AUCs, means of probabilities in [0, 1], moved
+    # by 1e-5, which is 3e-4 of their small difference). A sample counted
     # twice or left out moves these means by a percent or more.
     for key, value in single.items():
         assert double[key] == pytest.approx(
-            value, rel=2e-4, abs=1e-7, nan_ok=True), key
+            value, rel=2e-4, abs=1e-4, nan_ok=True), key
 
 
 def test_backend_follows_the_machine(monkeypatch):
