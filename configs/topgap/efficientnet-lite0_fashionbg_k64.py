@@ -34,8 +34,9 @@ model = dict(
 # The new FPN and head learn at the backbone's rate, as the twin's new
 # linear head does. The from-scratch fix of the ResNet-18 demo config (the
 # head's 1x1 convolution at 0.1x) slowed Top-GAP here: measured on the
-# background-independent regime, seed 0 (docs/en/advanced_guides/convergence.md), val
-# accuracy after epoch 1 was 86.8 at 0.1x and 88.0 at 1x.
+# background-independent regime, seed 0
+# (docs/en/advanced_guides/convergence.md), val accuracy after epoch 1 was 86.8
+# at 0.1x and 88.0 at 1x.
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),

@@ -37,9 +37,9 @@ import math
 from typing import Dict, Iterable, Optional, Sequence
 
 #: The study's default criterion, set on the embedded benchmark's measured
-#: curves (docs/en/advanced_guides/convergence.md): a slope of 0.5 points per epoch over 4
-#: epochs is a rise of 1.5 points, and 1.64 standard errors is a one-sided
-#: test at the 5% level.
+#: curves (docs/en/advanced_guides/convergence.md): a slope of 0.5 points per
+#: epoch over 4 epochs is a rise of 1.5 points, and 1.64 standard errors is a
+#: one-sided test at the 5% level.
 CONVERGENCE_DEFAULTS = dict(
     metric='accuracy/top1',
     window=4,

@@ -2,8 +2,8 @@
 # benchmark (EfficientNet-Lite0 at 128x128, 2,000 training images): 5
 # epochs, a linear warm-up over the first 20 iterations, then cosine
 # annealing to 0. Both models gain most in the first two epochs
-# (docs/en/advanced_guides/convergence.md); 5 give the study's convergence criterion, which
-# judges the last 4 epochs, a plateau to judge.
+# (docs/en/advanced_guides/convergence.md); 5 give the study's convergence
+# criterion, which judges the last 4 epochs, a plateau to judge.
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=1e-4))
 

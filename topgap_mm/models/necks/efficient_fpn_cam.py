@@ -52,11 +52,10 @@ class EfficientTopGAPFPN(TopGAPFPN):
 
     Examples:
         >>> import torch
-        >>> channels, sizes = [64, 128, 256, 512], [16, 8, 4, 2]
-        >>> inputs = tuple(torch.rand(1, c, s, s)
-        ...                for c, s in zip(channels, sizes))
-        >>> [x.shape for x in EfficientTopGAPFPN(in_channels=channels)(inputs)]
-        [torch.Size([1, 64, 16, 16])]
+        >>> neck = EfficientTopGAPFPN(in_channels=[256, 512])
+        >>> fused, = neck((torch.rand(1, 256, 4, 4), torch.rand(1, 512, 2, 2)))
+        >>> fused.shape  # 64 channels at the finer map's size
+        torch.Size([1, 64, 4, 4])
     """
 
     def __init__(self,
