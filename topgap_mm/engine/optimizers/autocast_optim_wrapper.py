@@ -1,0 +1,61 @@
+"""Mixed-precision training in bfloat16 on any device, the CPU included."""
+from contextlib import contextmanager
+from typing import Union
+
+import torch
+import torch.nn as nn
+from mmengine.optim import OptimWrapper
+
+from mmpretrain.registry import OPTIM_WRAPPERS
+
+
+@OPTIM_WRAPPERS.register_module()
+class AutocastOptimWrapper(OptimWrapper):
+    """Run the training forward pass under :func:`torch.autocast`.
+
+    MMEngine's ``AmpOptimWrapper`` refuses to run without a GPU and always
+    scales the loss, which float16 needs and bfloat16 does not: bfloat16
+    keeps float32's exponent range, so gradients neither underflow nor
+    overflow. This wrapper casts the forward pass (convolutions and matrix
+    products) to bfloat16 on the device the model is on, and keeps the
+    parameters, gradients and optimiser state in float32. Validation and
+    testing run outside it, in float32.
+
+    Args:
+        dtype (str | torch.dtype): The autocast type. Only ``'bfloat16'``:
+            float16 needs loss scaling, for which use MMEngine's
+            ``AmpOptimWrapper`` on a GPU. Defaults to ``'bfloat16'``.
+        **kwargs: Passed to :class:`mmengine.optim.OptimWrapper`
+            (``optimizer``, ``clip_grad``, ``accumulative_counts``).
+
+    Examples:
+        >>> import torch
+        >>> model = torch.nn.Linear(4, 2)
+        >>> wrapper = AutocastOptimWrapper(
+        ...     optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
+        >>> with wrapper.optim_context(model):
+        ...     out = model(torch.ones(1, 4))
+        >>> out.dtype, model.weight.dtype
+        (torch.bfloat16, torch.float32)
+    """
+
+    def __init__(self, dtype: Union[str, torch.dtype] = 'bfloat16',
+                 **kwargs) -> None:
+        if dtype not in ('bfloat16', torch.bfloat16):
+            raise ValueError(
+                f"AutocastOptimWrapper: dtype must be 'bfloat16', got "
+                f'{dtype!r}; float16 needs loss scaling, which MMEngine\'s '
+                "AmpOptimWrapper (GPU only) does: optim_wrapper=dict("
+                "type='AmpOptimWrapper', dtype='float16').")
+        super().__init__(**kwargs)
+        self.cast_dtype = torch.bfloat16
+
+    @contextmanager
+    def optim_context(self, model: nn.Module):
+        """The parent's context (no gradient synchronisation while
+        accumulating) with the forward pass autocast on ``model``'s
+        device."""
+        device = next(model.parameters()).device.type
+        with super().optim_context(model), torch.autocast(
+                device_type=device, dtype=self.cast_dtype):
+            yield
