@@ -43,7 +43,9 @@ from common import (PAIRS, ROOT, build, interleaved, labelled_batch,
 #: neck fusing them itself (``fuse=True``, the paper's order of
 #: operations). A ``_cl`` suffix feeds the same model a channels-last
 #: batch, as ``ChannelsLastClsDataPreprocessor`` (``tools/train.py
-#: --channels-last``) does.
+#: --channels-last``) does. A ``_bf16`` suffix runs the forward pass under
+#: bfloat16 autocast, as ``AutocastOptimWrapper`` does (not by default:
+#: ``--variants twin twin_bf16 topgap topgap_bf16``).
 VARIANTS = ('twin', 'topgap', 'topgap_fused', 'efficient', 'twin_cl',
             'topgap_cl', 'topgap_fused_cl', 'efficient_cl')
 BATCH = {
@@ -58,7 +60,7 @@ def make_variant(pair: str, variant: str) -> nn.Module:
     """The model of ``variant`` for ``pair``."""
     spec = PAIRS[pair]
     classes = spec['num_classes']
-    base = variant[:-3] if variant.endswith('_cl') else variant
+    base = variant.replace('_bf16', '').replace('_cl', '')
     if base == 'twin':
         model = build(spec['twin'], classes)
     elif base == 'efficient' and spec['efficient']:
@@ -85,14 +87,16 @@ def make_step(pair: str, variant: str,
     spec = PAIRS[pair]
     inputs, samples = labelled_batch(BATCH[pair], spec['size'],
                                      spec['num_classes'])
-    if variant.endswith('_cl'):
+    if '_cl' in variant:
         inputs = inputs.contiguous(memory_format=torch.channels_last)
     model.train()
     optim = torch.optim.SGD(
         model.parameters(), lr=1e-3, momentum=0.9, weight_decay=5e-4)
+    bf16 = '_bf16' in variant
 
     def step():
-        losses = model(inputs, samples, mode='loss')
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf16):
+            losses = model(inputs, samples, mode='loss')
         loss = sum(v for k, v in losses.items() if 'loss' in k)
         optim.zero_grad(set_to_none=True)
         loss.backward()

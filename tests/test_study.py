@@ -561,3 +561,75 @@ def test_eta_counts_what_running_runs_lack_and_shares_the_rest_among_jobs():
     # A run slower than the mean lacks nothing; one place finishes alone.
     assert remaining_seconds(600.0, [700.0], 2, 1) == 1200.0
     assert remaining_seconds(600.0, [], 0, 2) == 0.0
+
+
+def test_a_run_trained_with_another_config_stops_the_study(tmp_path,
+                                                           monkeypatch):
+    """A run found in the work dir is reused only if it was trained with
+    the config the study gives it now: one trained at another learning
+    rate would otherwise be reported as this study's."""
+    from topgap_mm.study import plan_lines
+    from topgap_mm.study.runner import REQUEST_FILE
+    s = spec(seeds=[0], test_splits=['test_id'])
+    runner = StudyRunner(s, str(tmp_path), log=lambda _: None)
+    run = next(r for r in s.runs() if r.model == 'twin')
+    run_dir = runner.run_dir(run)
+    os.makedirs(run_dir)
+    request = runner.check_trained_with(run)
+    assert 'lr=0.2,' in request['config'] and request['train_args'] == []
+    with open(osp.join(run_dir, REQUEST_FILE), 'w') as f:
+        json.dump(dict(request, config=request['config'].replace(
+            'lr=0.2,', 'lr=0.05,')), f)
+    with open(osp.join(run_dir, 'train_done.json'), 'w') as f:
+        json.dump(dict(checkpoint='epoch_12.pth'), f)
+    open(osp.join(run_dir, 'epoch_12.pth'), 'w').close()
+    calls = []
+    monkeypatch.setattr(runner, '_tool', lambda *a, **k: calls.append(a))
+
+    with pytest.raises(ValueError) as error:
+        runner.execute()
+    message = str(error.value)
+    assert run_dir in message and 'another --work-dir' in message
+    # The lines that differ, as a diff from the trained config.
+    assert '\n-    optimizer=dict(lr=0.05, momentum=0.9' in message
+    assert '\n+    optimizer=dict(lr=0.2, momentum=0.9' in message
+    assert calls == []  # stopped before any run started
+    plan = '\n'.join(plan_lines(runner, s.runs()))
+    assert 'other config' in plan and '1 run(s) in the work dir' in plan
+
+    # Trained with the same config, the run is reused as it is.
+    with open(osp.join(run_dir, REQUEST_FILE), 'w') as f:
+        json.dump(request, f)
+    assert runner.train(run) == osp.join(run_dir, 'epoch_12.pth')
+    assert calls == []
+    assert 'other config' not in '\n'.join(plan_lines(runner, s.runs()))
+
+
+def test_a_run_trained_before_requests_were_kept_is_judged_by_its_dump(
+        tmp_path):
+    """A run without its request is judged by the config tools/train.py
+    dumped beside it: the runtime keys and dataloader defaults it adds do
+    not count, a value that trains another model does, even one that only
+    the dump sets (the wrapper type that the schedule leaves at its
+    default)."""
+    from mmengine.config import Config
+    s = spec(seeds=[0], test_splits=['test_id'])
+    runner = StudyRunner(s, str(tmp_path), log=lambda _: None)
+    run = next(r for r in s.runs() if r.model == 'topgap')
+    os.makedirs(runner.run_dir(run))
+    dump = osp.join(runner.run_dir(run), 'train_config.py')
+    cfg = Config.fromstring(runner.check_trained_with(run)['config'], '.py')
+    # What tools/train.py writes in the run's directory.
+    cfg.merge_from_dict({
+        'work_dir': runner.run_dir(run), 'resume': True, 'launcher': 'none',
+        'train_dataloader.persistent_workers': True,
+        'val_dataloader.collate_fn': dict(type='default_collate')})
+    cfg.pop('auto_scale_lr')
+    cfg.dump(dump)
+    runner.check_trained_with(run)
+
+    cfg.merge_from_dict({'optim_wrapper.type': 'AutocastOptimWrapper'})
+    cfg.dump(dump)
+    with pytest.raises(ValueError, match="optim_wrapper.type: trained "
+                       "'AutocastOptimWrapper', the study now '.not set.'"):
+        runner.check_trained_with(run)

@@ -73,6 +73,13 @@ study = dict(
         z=1.64,
         tolerance=2.0,
         min_above_chance=10.0),
+    # Both models train with the forward pass in bfloat16 autocast
+    # (AutocastOptimWrapper; parameters, gradients, validation and every
+    # metric stay float32): on a CPU with AVX512-BF16 or AMX a training step
+    # takes 0.6 times as long (benchmarks/bench_train_step.py, _bf16
+    # variants). Without those instructions train in float32:
+    #   --cfg-options study.cfg_options.optim_wrapper.type=OptimWrapper
+    cfg_options=dict(optim_wrapper=dict(type='AutocastOptimWrapper')),
     selection_split='val',
     test_splits=['test_id', 'test_ood'],
     split_key='dataset.split',

@@ -28,7 +28,6 @@ study = dict(
     topgap_metrics=_metrics,
     twin_metrics=_metrics,
     baselines=['center_gaussian', 'uniform'],
-    cfg_options={'optim_wrapper.type': 'AutocastOptimWrapper'},
     baseline_metrics=[
         m for m in _base_.study.baseline_metrics
         if m['type'] != 'GridPointingGame'

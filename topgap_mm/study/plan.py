@@ -6,7 +6,7 @@ from typing import Dict, List, Optional, Tuple
 from mmengine.config import Config
 
 from ..datasets.held_out import VAL_FRACTION, is_held_out_dataset
-from .runner import StudyRunner
+from .runner import REQUEST_FILE, StudyRunner
 from .spec import Run
 
 #: Official training-split sizes, used when the data is not on disk.
@@ -69,6 +69,28 @@ def _sharing(runs: List[Run]) -> str:
             'twin config, each trained once')
 
 
+#: A run's state in the plan when its directory holds a training of
+#: another config (:meth:`StudyRunner.check_trained_with`).
+OTHER_CONFIG = 'other config'
+
+
+def _state(runner: StudyRunner, run: Run) -> str:
+    """Where ``run`` stands in the runner's work dir."""
+    run_dir = runner.run_dir(run)
+    if any(
+            osp.isfile(osp.join(run_dir, name))
+            for name in (REQUEST_FILE, 'train_config.py')):
+        try:
+            runner.check_trained_with(run)
+        except ValueError:
+            return OTHER_CONFIG
+    if runner.is_trained(run_dir):
+        return 'trained'
+    if osp.isfile(osp.join(run_dir, 'last_checkpoint')):
+        return 'partial: resumes'
+    return 'to train'
+
+
 def plan_lines(runner: StudyRunner,
                runs: List[Run],
                sec_per_iter: Optional[float] = None) -> List[str]:
@@ -93,15 +115,10 @@ def plan_lines(runner: StudyRunner,
         f'`{spec.selection_split}`; reported on {spec.test_splits}; '
         f'baselines: {spec.baselines or "none"}',
     ]
-    cache, total, unknown, left = {}, 0, 0, 0
+    cache, total, unknown, left, conflicts = {}, 0, 0, 0, 0
     for i, run in enumerate(runs, 1):
-        run_dir = runner.run_dir(run)
-        if runner.is_trained(run_dir):
-            state = 'trained'
-        elif osp.isfile(osp.join(run_dir, 'last_checkpoint')):
-            state = 'partial: resumes'
-        else:
-            state = 'to train'
+        state = _state(runner, run)
+        conflicts += state == OTHER_CONFIG
         cost = run_cost(run, cache)
         if cost['iters'] is None:
             unknown += 1
@@ -118,6 +135,11 @@ def plan_lines(runner: StudyRunner,
                  "twins').")
     if unknown:
         lines.append(f'[study] {unknown} run(s) of unknown length.')
+    if conflicts:
+        lines.append(f'[study] {conflicts} run(s) in the work dir were '
+                     'trained with another config than the study gives '
+                     'them: the study stops before training. Move or delete '
+                     'them, or pass another --work-dir.')
     if sec_per_iter:
         lines.append(f'[study] at {sec_per_iter:g} s/iter: '
                      f'{left * sec_per_iter / 3600:.1f} hours of training '

@@ -5,9 +5,12 @@ Every training and evaluation goes through ``tools/train.py`` and
 writes into each run's work directory (``train_config.py`` and one
 ``eval_<split>.py`` per split), so any run can be repeated by hand. A run
 whose ``train_done.json`` exists is not trained again; one that was
-interrupted is continued with ``--resume``; an evaluation whose result file
-exists is not repeated unless the study's metrics for that split changed.
+interrupted is continued with ``--resume``; either only if it was trained
+with the config the study gives it now (kept in its ``train_request.json``).
+An evaluation whose result file exists is not repeated unless the study's
+metrics for that split changed.
 """
+import difflib
 import json
 import os
 import os.path as osp
@@ -86,21 +89,60 @@ def _signature(evaluator: List[Dict], run_dir: str) -> str:
         osp.abspath(run_dir), '{run_dir}')
 
 
-def write_config(path: str, base: str, options: Dict[str, object],
-                 comment: str) -> str:
-    """Write ``base`` with ``options`` merged in as one complete config.
+def config_text(base: str, options: Dict[str, object], comment: str) -> str:
+    """``base`` with ``options`` merged in, as the text of one complete
+    config headed by ``comment``.
 
     ``options`` are ``--cfg-options`` style keys (``'a.b': 1``, list items
     as ``'param_scheduler.1.end': 3``), merged by
     :meth:`mmengine.Config.merge_from_dict` exactly as ``tools/train.py``
-    merges them; the file is then self-contained and can be rerun by hand.
+    merges them; the text is then self-contained and can be rerun by hand.
     """
     with CONFIG_LOCK:
         cfg = Config.fromfile(base)
         cfg.merge_from_dict(options)
-        text = cfg.pretty_text
+        return f'# {comment}\n{cfg.pretty_text}\n'
+
+
+#: The file in a run's directory that keeps what the study asked its
+#: training for: the config and ``train_args`` (``tools/train.py``
+#: replaces ``train_config.py`` with its own dump, runtime keys added).
+REQUEST_FILE = 'train_request.json'
+#: Keys ``tools/train.py`` sets or drops in the config it dumps, whatever
+#: the study asked.
+RUNTIME_KEYS = ('work_dir', 'resume', 'launcher', 'load_from',
+                'auto_scale_lr')
+#: Keys of a dataloader that ``tools/train.py`` adds where a config leaves
+#: them out: they change how data is loaded, not what is trained on.
+LOADER_DEFAULTS = ('pin_memory', 'persistent_workers', 'collate_fn')
+
+
+def _unlike(wanted: Dict, trained: Dict, prefix: str = '') -> List[str]:
+    """Where two configs (as dicts) differ, one ``key: trained ..., the
+    study now ...`` line each; :data:`RUNTIME_KEYS`, and
+    :data:`LOADER_DEFAULTS` that one side leaves out, do not count."""
+    lines = []
+    for key in list(wanted) + [k for k in trained if k not in wanted]:
+        name = prefix + str(key)
+        if not prefix and key in RUNTIME_KEYS:
+            continue
+        if (key not in wanted or key not in trained) and (
+                prefix.endswith('dataloader.') and key in LOADER_DEFAULTS):
+            continue
+        old, new = trained.get(key, '(not set)'), wanted.get(key, '(not set)')
+        if isinstance(old, dict) and isinstance(new, dict):
+            lines += _unlike(new, old, f'{name}.')
+        elif old != new:
+            lines.append(f'{name}: trained {old!r}, the study now {new!r}')
+    return lines
+
+
+def write_config(path: str, base: str, options: Dict[str, object],
+                 comment: str) -> str:
+    """Write :func:`config_text` to ``path``; returns ``path``."""
+    text = config_text(base, options, comment)
     with open(path, 'w') as f:
-        f.write(f'# {comment}\n{text}\n')
+        f.write(text)
     return path
 
 
@@ -212,17 +254,80 @@ class StudyRunner:
         with open(path, 'w') as f:
             json.dump(timing, f, indent=1)
 
+    def train_config_text(self, run: Run) -> str:
+        """The complete training config of ``run``, as it is written into
+        its directory (``train_config.py``)."""
+        return config_text(
+            run.config, run.cfg_options,
+            f'Study run {run.name}: {osp.relpath(run.config, ROOT)} with the '
+            "study's options.")
+
+    def check_trained_with(self, run: Run) -> Dict[str, object]:
+        """Check that ``run``'s directory holds no training of another config.
+
+        A run found in the work dir is reused or resumed; had its config
+        changed since (another config file, other study options or
+        ``train_args``), its numbers would be reported as the new config's.
+        The request a run was trained on is kept in its
+        :data:`REQUEST_FILE`; a run trained before that file was kept is
+        judged by the config ``tools/train.py`` dumped beside it.
+
+        Returns:
+            dict: The run's request: ``config`` (its
+            :meth:`train_config_text`) and ``train_args``.
+
+        Raises:
+            ValueError: Naming the run's directory, the values that
+                differ, and how to train it again.
+        """
+        run_dir = self.run_dir(run)
+        request = dict(
+            config=self.train_config_text(run),
+            train_args=list(self.spec.train_args))
+        record = osp.join(run_dir, REQUEST_FILE)
+        dump = osp.join(run_dir, 'train_config.py')
+        if osp.isfile(record):
+            with open(record) as f:
+                trained = json.load(f)
+            if trained == request:
+                return request
+            lines = [
+                line for line in difflib.unified_diff(
+                    trained['config'].splitlines(),
+                    request['config'].splitlines(), 'trained',
+                    'the study now', n=0, lineterm='')
+                if not line.startswith('@@')
+            ]
+            if trained['train_args'] != request['train_args']:
+                lines.append(f"train_args: trained {trained['train_args']}, "
+                             f"the study now {request['train_args']}")
+        elif osp.isfile(dump):
+            with CONFIG_LOCK:
+                wanted = Config.fromstring(request['config'], '.py')
+            lines = _unlike(wanted.to_dict(), read_config(dump).to_dict())
+            if not lines:
+                return request
+        else:
+            return request
+        shown = '\n'.join(lines[:12] + (['...'] if len(lines) > 12 else []))
+        raise ValueError(
+            f'{run_dir} was trained with another config than the study now '
+            f'gives run {run.name}:\n{shown}\nIts results would be reported '
+            "as the new config's. Move or delete that directory to train the "
+            'run again, or pass another --work-dir.')
+
     def train(self, run: Run) -> str:
         """Train ``run`` unless it is done; returns its last checkpoint."""
         run_dir = self.run_dir(run)
         os.makedirs(run_dir, exist_ok=True)
+        request = self.check_trained_with(run)
         if self.is_trained(run_dir):
             return trained_checkpoint(run_dir)
-        cfg = write_config(
-            osp.join(run_dir, 'train_config.py'), run.config,
-            run.cfg_options,
-            f'Study run {run.name}: {osp.relpath(run.config, ROOT)} with the '
-            "study's options.")
+        with open(osp.join(run_dir, REQUEST_FILE), 'w') as f:
+            json.dump(request, f, indent=1)
+        cfg = osp.join(run_dir, 'train_config.py')
+        with open(cfg, 'w') as f:
+            f.write(request['config'])
         # Several processes (one per GPU of a cluster job) through torchrun,
         # as tools/dist_train.sh starts them.
         launch = [] if self.train_processes == 1 else [
@@ -393,6 +498,10 @@ class StudyRunner:
             written to ``results.json``.
         """
         runs = self.spec.runs() if runs is None else runs
+        # Before any training: a run trained with another config stops the
+        # study now, not an hour in.
+        for run in runs:
+            self.check_trained_with(run)
         os.makedirs(self.work_dir, exist_ok=True)
         todo = [r for r in runs if not self.is_trained(self.run_dir(r))]
         self.log(f'[study] {len(runs)} runs, {len(runs) - len(todo)} already '
