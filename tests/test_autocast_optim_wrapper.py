@@ -10,7 +10,7 @@ from tool_runner import ROOT
 
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
-from topgap_mm.engine import AutocastOptimWrapper
+from topgap_mm.engine import AutocastOptimWrapper, cpu_has_native_bf16
 
 CONFIG = f'{ROOT}/configs/topgap/resnet18_fashionbg_k16.py'
 
@@ -83,3 +83,37 @@ def test_the_forward_pass_runs_in_bfloat16_and_everything_kept_in_float32():
     model.eval()
     out = model.val_step(dict(inputs=[torch.zeros(3, 64, 64)]))
     assert out[0].pred_score.dtype == torch.float32
+
+
+@pytest.mark.parametrize('flags, native', [
+    ('fpu sse2 avx2 avx512f avx512bw avx512_vnni', False),
+    ('fpu avx2 avx512f avx512_bf16 avx512_vnni', True),
+    ('fpu avx2 amx_bf16 amx_tile', True),
+])
+def test_native_bf16_is_read_from_the_cpu_flags(tmp_path, flags, native):
+    cpuinfo = tmp_path / 'cpuinfo'
+    # Two processors, as /proc/cpuinfo lists them.
+    cpuinfo.write_text(f'processor\t: 0\nflags\t\t: {flags}\n\n'
+                       f'processor\t: 1\nflags\t\t: {flags}\n')
+    assert cpu_has_native_bf16(str(cpuinfo)) is native
+    assert cpu_has_native_bf16(str(tmp_path / 'absent')) is None
+
+
+def test_a_cpu_without_bf16_instructions_is_told_once(monkeypatch):
+    from mmengine.logging import MMLogger
+    from topgap_mm.engine.optimizers import autocast_optim_wrapper
+    monkeypatch.setattr(autocast_optim_wrapper, 'cpu_has_native_bf16',
+                        lambda: False)
+    messages = []
+    logger = MMLogger.get_current_instance()
+    monkeypatch.setattr(logger, 'log',
+                        lambda level, msg, *a, **k: messages.append(msg))
+    model = torch.nn.Linear(2, 2)
+    wrapper = AutocastOptimWrapper(
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
+    for _ in range(2):
+        with wrapper.optim_context(model):
+            model(torch.ones(1, 2))
+    assert len(messages) == 1
+    assert 'slower here than in float32' in messages[0]
+    assert "optim_wrapper.type='OptimWrapper'" in messages[0]

@@ -26,9 +26,14 @@
 # 3 seeds, then start and end together, so no core idles while the other
 # finishes a last run: the peers study's 3 B-cos runs). Re-running continues
 # unfinished runs and reuses finished ones. The studies from scratch share
-# the main job's work dir, work_dirs/demo: after the main job, `full` and
-# `scratch` train only what it left out, and their report, covering both
-# regimes, takes the place of the main job's.
+# the main job's work dir, work_dirs/demo (work_dirs/demo_fp32 in float32,
+# below): after the main job, `full` and `scratch` train only what it left
+# out, and their report, covering both regimes, takes the place of the main
+# job's.
+#
+#   PRECISION=float32 bash tools/run_demo.sh   # the studies from scratch in
+#                                    # float32 (default: auto, bfloat16 where
+#                                    # the CPU has bfloat16 instructions)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +42,13 @@ case $which in
     demo | full | scratch | pretrained | peers) ;;
     *) echo "run_demo.sh: unknown job '$which'; use no argument (the" \
             "main job), full, scratch, pretrained or peers" >&2
+       exit 2 ;;
+esac
+
+case ${PRECISION:-auto} in
+    auto | bfloat16 | float32) ;;
+    *) echo "run_demo.sh: PRECISION must be auto, bfloat16 or float32, got" \
+            "'$PRECISION'" >&2
        exit 2 ;;
 esac
 
@@ -50,14 +62,40 @@ PY=${VENV:-.venv}/bin/python
 OUT=${WORK_DIR:-work_dirs/demo}
 STUDY=("$PY" tools/study.py --jobs "${JOBS:-3}")
 
+# The studies from scratch (embedded.py) train in bfloat16 autocast, which
+# only a CPU with bfloat16 instructions runs faster than float32 (without
+# them it is 2 to 24 times slower, docs/en/advanced_guides/speed.md). On
+# another CPU, or with PRECISION=float32, they train in float32 in a work
+# dir of their own: another answer, with its own tables in
+# docs/en/results/main_job.md.
+SCRATCH=$OUT
+SCRATCH_ARGS=()
+if [ "$which" = demo ] || [ "$which" = full ] || [ "$which" = scratch ]; then
+    if [ "${PRECISION:-auto}" = auto ] && ! "$PY" -c "import sys
+from topgap_mm.engine import cpu_has_native_bf16
+sys.exit(cpu_has_native_bf16() is False)"; then
+        PRECISION=float32
+    fi
+    if [ "${PRECISION:-auto}" = float32 ]; then
+        SCRATCH=${OUT}_fp32
+        SCRATCH_ARGS=(--cfg-options
+                      study.cfg_options.optim_wrapper.type=OptimWrapper)
+        echo "[demo] training in float32 (this CPU has no bfloat16" \
+             "instructions, or PRECISION=float32) in $SCRATCH; its answer" \
+             "is the float32 one of docs/en/results/main_job.md"
+    fi
+fi
+
 if [ "$which" = demo ]; then
-    "${STUDY[@]}" configs/studies/embedded_demo.py --work-dir "$OUT"
+    "${STUDY[@]}" configs/studies/embedded_demo.py --work-dir "$SCRATCH" \
+        "${SCRATCH_ARGS[@]}"
     finished
     exit 0
 fi
 if [ "$which" = full ] || [ "$which" = scratch ]; then
-    "${STUDY[@]}" configs/studies/embedded.py --work-dir "$OUT"
-    runs=$OUT/localisation/resnet18_scratch
+    "${STUDY[@]}" configs/studies/embedded.py --work-dir "$SCRATCH" \
+        "${SCRATCH_ARGS[@]}"
+    runs=$SCRATCH/localisation/resnet18_scratch
     checkpoint() {
         "$PY" -c "import json, os.path as p, sys; d = sys.argv[1]; \
 print(p.join(d, json.load(open(p.join(d, 'train_done.json')))['checkpoint']))" "$1"
@@ -65,7 +103,7 @@ print(p.join(d, json.load(open(p.join(d, 'train_done.json')))['checkpoint']))" "
     audit=(--num-samples 100 --pgd-steps 20 --restarts 1
            --square-queries 1000 --autoattack --no-progress)
     for model in topgap twin; do
-        out=$OUT/audit/$model
+        out=$SCRATCH/audit/$model
         if [ -f "$out/audit.json" ]; then
             echo "[demo] audit of the $model exists: $out/audit.md"
             continue

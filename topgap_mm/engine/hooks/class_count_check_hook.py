@@ -44,8 +44,9 @@ class ClassCountCheckHook(Hook):
                 dataset = type(dataloader.dataset).__name__
                 raise ValueError(
                     f'`{key}` is {count}, but the {split} dataset '
-                    f'({dataset}) has {expected} classes; set `{key}={expected}`'
-                    ' (and the other of `model.head.num_classes` / '
+                    f'({dataset}) has {expected} classes; set '
+                    f'`{key}={expected}` (and the other of '
+                    '`model.head.num_classes` / '
                     '`data_preprocessor.num_classes` to match).')
 
     def before_train(self, runner) -> None:

@@ -1,12 +1,30 @@
 """Mixed-precision training in bfloat16 on any device, the CPU included."""
+import logging
+import os.path as osp
 from contextlib import contextmanager
-from typing import Union
+from typing import Optional, Union
 
 import torch
 import torch.nn as nn
+from mmengine.logging import print_log
 from mmengine.optim import OptimWrapper
 
 from mmpretrain.registry import OPTIM_WRAPPERS
+
+#: CPU flags (Linux ``/proc/cpuinfo``) of instructions that compute in
+#: bfloat16; without them oneDNN converts to float32 and back around every
+#: operation, and a bfloat16 step is slower than a float32 one.
+NATIVE_BF16_FLAGS = ('avx512_bf16', 'amx_bf16')
+
+
+def cpu_has_native_bf16(cpuinfo: str = '/proc/cpuinfo') -> Optional[bool]:
+    """Whether this CPU computes in bfloat16 natively; ``None`` where its
+    flags cannot be read (not Linux)."""
+    if not osp.isfile(cpuinfo):
+        return None
+    with open(cpuinfo) as f:
+        flags = set(f.read().split())
+    return any(flag in flags for flag in NATIVE_BF16_FLAGS)
 
 
 @OPTIM_WRAPPERS.register_module()
@@ -19,7 +37,9 @@ class AutocastOptimWrapper(OptimWrapper):
     overflow. This wrapper casts the forward pass (convolutions and matrix
     products) to bfloat16 on the device the model is on, and keeps the
     parameters, gradients and optimiser state in float32. Validation and
-    testing run outside it, in float32.
+    testing run outside it, in float32. On a CPU without bfloat16
+    instructions (:data:`NATIVE_BF16_FLAGS`) it is slower than float32, and
+    says so in the log once.
 
     Args:
         dtype (str | torch.dtype): The autocast type. Only ``'bfloat16'``:
@@ -49,6 +69,7 @@ class AutocastOptimWrapper(OptimWrapper):
                 "type='AmpOptimWrapper', dtype='float16').")
         super().__init__(**kwargs)
         self.cast_dtype = torch.bfloat16
+        self._warned = False
 
     @contextmanager
     def optim_context(self, model: nn.Module):
@@ -56,6 +77,16 @@ class AutocastOptimWrapper(OptimWrapper):
         accumulating) with the forward pass autocast on ``model``'s
         device."""
         device = next(model.parameters()).device.type
+        if device == 'cpu' and not self._warned and \
+                cpu_has_native_bf16() is False:
+            self._warned = True
+            print_log(
+                'AutocastOptimWrapper: this CPU has no bfloat16 instructions '
+                f'({" or ".join(NATIVE_BF16_FLAGS)}), so training in '
+                'bfloat16 is slower here than in float32; train in float32 '
+                "with optim_wrapper.type='OptimWrapper'.",
+                logger='current',
+                level=logging.WARNING)
         with super().optim_context(model), torch.autocast(
                 device_type=device, dtype=self.cast_dtype):
             yield
