@@ -590,19 +590,28 @@ def test_a_run_trained_with_another_config_stops_the_study(tmp_path,
         runner.execute()
     message = str(error.value)
     assert run_dir in message and 'another --work-dir' in message
-    # The lines that differ, as a diff from the trained config.
-    assert '\n-    optimizer=dict(lr=0.05, momentum=0.9' in message
-    assert '\n+    optimizer=dict(lr=0.2, momentum=0.9' in message
+    # The value that differs, named by its key.
+    assert ('optim_wrapper.optimizer.lr: trained 0.05, the study now 0.2'
+            in message)
     assert calls == []  # stopped before any run started
     plan = '\n'.join(plan_lines(runner, s.runs()))
     assert 'other config' in plan and '1 run(s) in the work dir' in plan
 
-    # Trained with the same config, the run is reused as it is.
+    # Trained with the same config, the run is reused as it is, also where
+    # only the config's formatting differs.
     with open(osp.join(run_dir, REQUEST_FILE), 'w') as f:
-        json.dump(request, f)
+        json.dump(dict(request, config=request['config'].replace(
+            'lr=0.2,', 'lr=0.2000,')), f)
     assert runner.train(run) == osp.join(run_dir, 'epoch_12.pth')
     assert calls == []
     assert 'other config' not in '\n'.join(plan_lines(runner, s.runs()))
+
+    # A run stopped before its first checkpoint left nothing to reuse: the
+    # study's config replaces its request.
+    os.remove(osp.join(run_dir, 'train_done.json'))
+    with open(osp.join(run_dir, REQUEST_FILE), 'w') as f:
+        json.dump(dict(request, train_args=['--amp']), f)
+    assert runner.check_trained_with(run) == request
 
 
 def test_a_run_trained_before_requests_were_kept_is_judged_by_its_dump(
@@ -626,10 +635,16 @@ def test_a_run_trained_before_requests_were_kept_is_judged_by_its_dump(
         'val_dataloader.collate_fn': dict(type='default_collate')})
     cfg.pop('auto_scale_lr')
     cfg.dump(dump)
+    open(osp.join(runner.run_dir(run), 'last_checkpoint'), 'w').close()
     runner.check_trained_with(run)
 
     cfg.merge_from_dict({'optim_wrapper.type': 'AutocastOptimWrapper'})
     cfg.dump(dump)
     with pytest.raises(ValueError, match="optim_wrapper.type: trained "
-                       "'AutocastOptimWrapper', the study now '.not set.'"):
+                       "'AutocastOptimWrapper', the study now 'OptimWrapper'"):
         runner.check_trained_with(run)
+    # The default named is the default left out: a float32 study's run
+    # trained before the study named its wrapper.
+    cfg.merge_from_dict({'optim_wrapper.type': 'OptimWrapper'})
+    cfg.dump(dump)
+    runner.check_trained_with(run)

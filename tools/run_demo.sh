@@ -64,37 +64,37 @@ STUDY=("$PY" tools/study.py --jobs "${JOBS:-3}")
 
 # The studies from scratch (embedded.py) train in bfloat16 autocast, which
 # only a CPU with bfloat16 instructions runs faster than float32 (without
-# them it is 2 to 24 times slower, docs/en/advanced_guides/speed.md). On
-# another CPU, or with PRECISION=float32, they train in float32 in a work
-# dir of their own: another answer, with its own tables in
-# docs/en/results/main_job.md.
+# them much slower: docs/en/advanced_guides/speed.md). On another CPU, one
+# whose flags cannot be read, or with PRECISION=float32, they train in
+# float32 in a work dir of their own: another answer, with its own tables
+# in docs/en/results/main_job.md.
 SCRATCH=$OUT
 SCRATCH_ARGS=()
 if [ "$which" = demo ] || [ "$which" = full ] || [ "$which" = scratch ]; then
-    if [ "${PRECISION:-auto}" = auto ] && ! "$PY" -c "import sys
-from topgap_mm.engine import cpu_has_native_bf16
-sys.exit(cpu_has_native_bf16() is False)"; then
-        PRECISION=float32
+    why="PRECISION=${PRECISION:-auto}"
+    if [ "${PRECISION:-auto}" = auto ]; then
+        PRECISION=$("$PY" -c "from topgap_mm.engine import cpu_has_native_bf16
+print('bfloat16' if cpu_has_native_bf16() else 'float32')")
+        why="this CPU has no bfloat16 instructions, or they cannot be read"
     fi
-    if [ "${PRECISION:-auto}" = float32 ]; then
+    if [ "$PRECISION" = float32 ]; then
         SCRATCH=${OUT}_fp32
         SCRATCH_ARGS=(--cfg-options
                       study.cfg_options.optim_wrapper.type=OptimWrapper)
-        echo "[demo] training in float32 (this CPU has no bfloat16" \
-             "instructions, or PRECISION=float32) in $SCRATCH; its answer" \
-             "is the float32 one of docs/en/results/main_job.md"
+        echo "[demo] training in float32 ($why) in $SCRATCH; its answer is" \
+             "the float32 one of docs/en/results/main_job.md"
     fi
 fi
 
 if [ "$which" = demo ]; then
     "${STUDY[@]}" configs/studies/embedded_demo.py --work-dir "$SCRATCH" \
-        "${SCRATCH_ARGS[@]}"
+        ${SCRATCH_ARGS[@]+"${SCRATCH_ARGS[@]}"}
     finished
     exit 0
 fi
 if [ "$which" = full ] || [ "$which" = scratch ]; then
     "${STUDY[@]}" configs/studies/embedded.py --work-dir "$SCRATCH" \
-        "${SCRATCH_ARGS[@]}"
+        ${SCRATCH_ARGS[@]+"${SCRATCH_ARGS[@]}"}
     runs=$SCRATCH/localisation/resnet18_scratch
     checkpoint() {
         "$PY" -c "import json, os.path as p, sys; d = sys.argv[1]; \

@@ -132,6 +132,10 @@ def main():
     if args.dry_run:
         print('\n'.join(plan_lines(runner, runs, args.sec_per_iter)))
         return
+    try:
+        runner.check_runs(runs)
+    except ValueError as error:
+        sys.exit(f'study.py: {error}')
     if args.report_only:
         if not osp.isdir(runner.work_dir):
             sys.exit(f'study.py: --report-only: work dir {runner.work_dir} '

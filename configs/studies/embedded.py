@@ -75,10 +75,11 @@ study = dict(
         min_above_chance=10.0),
     # Both models train with the forward pass in bfloat16 autocast
     # (AutocastOptimWrapper; parameters, gradients, validation and every
-    # metric stay float32): on a CPU with AVX512-BF16 or AMX a training step
-    # takes 0.6 times as long (benchmarks/bench_train_step.py, _bf16
-    # variants). Without those instructions train in float32:
+    # metric stay float32): faster on a CPU with bfloat16 instructions,
+    # much slower on one without (docs/en/advanced_guides/speed.md), where
+    # tools/run_demo.sh trains in float32 instead, as does
     #   --cfg-options study.cfg_options.optim_wrapper.type=OptimWrapper
+    # Precision changes what is trained: docs/en/results/main_job.md.
     cfg_options=dict(optim_wrapper=dict(type='AutocastOptimWrapper')),
     selection_split='val',
     test_splits=['test_id', 'test_ood'],

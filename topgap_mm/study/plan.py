@@ -6,7 +6,7 @@ from typing import Dict, List, Optional, Tuple
 from mmengine.config import Config
 
 from ..datasets.held_out import VAL_FRACTION, is_held_out_dataset
-from .runner import REQUEST_FILE, StudyRunner
+from .runner import StudyRunner
 from .spec import Run
 
 #: Official training-split sizes, used when the data is not on disk.
@@ -77,9 +77,7 @@ OTHER_CONFIG = 'other config'
 def _state(runner: StudyRunner, run: Run) -> str:
     """Where ``run`` stands in the runner's work dir."""
     run_dir = runner.run_dir(run)
-    if any(
-            osp.isfile(osp.join(run_dir, name))
-            for name in (REQUEST_FILE, 'train_config.py')):
+    if runner.has_trained(run_dir):
         try:
             runner.check_trained_with(run)
         except ValueError:

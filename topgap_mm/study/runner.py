@@ -10,7 +10,6 @@ with the config the study gives it now (kept in its ``train_request.json``).
 An evaluation whose result file exists is not repeated unless the study's
 metrics for that split changed.
 """
-import difflib
 import json
 import os
 import os.path as osp
@@ -117,21 +116,35 @@ RUNTIME_KEYS = ('work_dir', 'resume', 'launcher', 'load_from',
 LOADER_DEFAULTS = ('pin_memory', 'persistent_workers', 'collate_fn')
 
 
-def _unlike(wanted: Dict, trained: Dict, prefix: str = '') -> List[str]:
-    """Where two configs (as dicts) differ, one ``key: trained ..., the
-    study now ...`` line each; :data:`RUNTIME_KEYS`, and
-    :data:`LOADER_DEFAULTS` that one side leaves out, do not count."""
+def _as_trained(cfg: Config) -> Dict:
+    """``cfg`` as a dict with the defaults MMEngine fills in written out,
+    so that a config that names a default and one that leaves it out
+    compare equal (a float32 study names ``OptimWrapper``, the schedules
+    leave it out)."""
+    trained = cfg.to_dict()
+    trained.setdefault('optim_wrapper', {}).setdefault('type', 'OptimWrapper')
+    return trained
+
+
+def _unlike(wanted: Dict,
+            trained: Dict,
+            dumped: bool,
+            prefix: str = '') -> List[str]:
+    """Where two configs (as :func:`_as_trained` dicts) differ, one ``key:
+    trained ..., the study now ...`` line each. Where ``trained`` is the
+    config ``tools/train.py`` dumped (``dumped``), :data:`RUNTIME_KEYS` and
+    the :data:`LOADER_DEFAULTS` it added do not count."""
     lines = []
     for key in list(wanted) + [k for k in trained if k not in wanted]:
         name = prefix + str(key)
-        if not prefix and key in RUNTIME_KEYS:
+        if dumped and not prefix and key in RUNTIME_KEYS:
             continue
-        if (key not in wanted or key not in trained) and (
+        if dumped and (key not in wanted or key not in trained) and (
                 prefix.endswith('dataloader.') and key in LOADER_DEFAULTS):
             continue
         old, new = trained.get(key, '(not set)'), wanted.get(key, '(not set)')
         if isinstance(old, dict) and isinstance(new, dict):
-            lines += _unlike(new, old, f'{name}.')
+            lines += _unlike(new, old, dumped, f'{name}.')
         elif old != new:
             lines.append(f'{name}: trained {old!r}, the study now {new!r}')
     return lines
@@ -212,6 +225,20 @@ class StudyRunner:
     def is_trained(run_dir: str) -> bool:
         return osp.isfile(osp.join(run_dir, 'train_done.json'))
 
+    @classmethod
+    def has_trained(cls, run_dir: str) -> bool:
+        """Whether ``run_dir`` holds a training, finished or to resume: a
+        run stopped before its first checkpoint left nothing to reuse."""
+        return cls.is_trained(run_dir) or osp.isfile(
+            osp.join(run_dir, 'last_checkpoint'))
+
+    def check_runs(self, runs: List[Run]) -> None:
+        """:meth:`check_trained_with` for every run, before any work: a run
+        trained with another config stops the study now, not an hour in,
+        and is never reported as this config's."""
+        for run in runs:
+            self.check_trained_with(run)
+
     def metrics_file(self, run: Run, split: str) -> str:
         """Where ``run``'s metrics on ``split`` are kept."""
         return osp.join(self.run_dir(run), f'metrics_{split}.json')
@@ -284,30 +311,36 @@ class StudyRunner:
         request = dict(
             config=self.train_config_text(run),
             train_args=list(self.spec.train_args))
+        if not self.has_trained(run_dir):
+            return request
         record = osp.join(run_dir, REQUEST_FILE)
         dump = osp.join(run_dir, 'train_config.py')
+
+        def parsed(text: str) -> Dict:
+            with CONFIG_LOCK:
+                return _as_trained(Config.fromstring(text, '.py'))
+
         if osp.isfile(record):
             with open(record) as f:
                 trained = json.load(f)
             if trained == request:
                 return request
-            lines = [
-                line for line in difflib.unified_diff(
-                    trained['config'].splitlines(),
-                    request['config'].splitlines(), 'trained',
-                    'the study now', n=0, lineterm='')
-                if not line.startswith('@@')
-            ]
-            if trained['train_args'] != request['train_args']:
-                lines.append(f"train_args: trained {trained['train_args']}, "
-                             f"the study now {request['train_args']}")
+            # Compared as configs, not as text: a reformatting is no change.
+            lines = _unlike(
+                parsed(request['config']),
+                parsed(trained['config']),
+                dumped=False)
+            if trained.get('train_args') != request['train_args']:
+                lines.append(f"train_args: trained {trained.get('train_args')}"
+                             f", the study now {request['train_args']}")
         elif osp.isfile(dump):
-            with CONFIG_LOCK:
-                wanted = Config.fromstring(request['config'], '.py')
-            lines = _unlike(wanted.to_dict(), read_config(dump).to_dict())
-            if not lines:
-                return request
+            lines = _unlike(
+                parsed(request['config']),
+                _as_trained(read_config(dump)),
+                dumped=True)
         else:
+            return request
+        if not lines:
             return request
         shown = '\n'.join(lines[:12] + (['...'] if len(lines) > 12 else []))
         raise ValueError(
@@ -498,10 +531,7 @@ class StudyRunner:
             written to ``results.json``.
         """
         runs = self.spec.runs() if runs is None else runs
-        # Before any training: a run trained with another config stops the
-        # study now, not an hour in.
-        for run in runs:
-            self.check_trained_with(run)
+        self.check_runs(runs)
         os.makedirs(self.work_dir, exist_ok=True)
         todo = [r for r in runs if not self.is_trained(self.run_dir(r))]
         self.log(f'[study] {len(runs)} runs, {len(runs) - len(todo)} already '

@@ -69,17 +69,25 @@ class AutocastOptimWrapper(OptimWrapper):
                 "type='AmpOptimWrapper', dtype='float16').")
         super().__init__(**kwargs)
         self.cast_dtype = torch.bfloat16
-        self._warned = False
+        self._checked_cpu = False
 
     @contextmanager
     def optim_context(self, model: nn.Module):
         """The parent's context (no gradient synchronisation while
         accumulating) with the forward pass autocast on ``model``'s
         device."""
+        # Autocast needs the device type: the model's, wherever it is.
         device = next(model.parameters()).device.type
-        if device == 'cpu' and not self._warned and \
-                cpu_has_native_bf16() is False:
-            self._warned = True
+        if device == 'cpu' and not self._checked_cpu:
+            self._checked_cpu = True
+            self._warn_without_native_bf16()
+        with super().optim_context(model), torch.autocast(
+                device_type=device, dtype=self.cast_dtype):
+            yield
+
+    @staticmethod
+    def _warn_without_native_bf16() -> None:
+        if cpu_has_native_bf16() is False:
             print_log(
                 'AutocastOptimWrapper: this CPU has no bfloat16 instructions '
                 f'({" or ".join(NATIVE_BF16_FLAGS)}), so training in '
@@ -87,6 +95,3 @@ class AutocastOptimWrapper(OptimWrapper):
                 "with optim_wrapper.type='OptimWrapper'.",
                 logger='current',
                 level=logging.WARNING)
-        with super().optim_context(model), torch.autocast(
-                device_type=device, dtype=self.cast_dtype):
-            yield
