@@ -51,7 +51,9 @@ STUDY = dict(
     topgap_metrics=METRICS,
     twin_metrics=METRICS,
     baselines=['center_gaussian', 'uniform'],
-    cfg_options=TINY)
+    cfg_options=dict(TINY, optim_wrapper=dict(type='AutocastOptimWrapper')))
+#: What tools/study.py was given beside the config.
+OPTIONS = " --cfg-options 'study.seeds=[0, 1, 2]'"
 
 
 def study_spec() -> StudySpec:
@@ -168,7 +170,7 @@ def page(tmp_path_factory):
     with open(osp.join(work, 'results.json'), 'w') as f:
         json.dump(results, f)
     report = write_report(spec, spec.runs(), results, work,
-                          config='configs/studies/tiny.py')
+                          config='configs/studies/tiny.py', options=OPTIONS)
     return spec, work, report, parse(osp.join(work, 'report.html'))
 
 
@@ -245,7 +247,21 @@ def test_gallery_draws_every_map_at_its_val_threshold(page):
     assert 'baseline_uniform' not in text
     assert 'best' in text and 'median' in text and 'worst' in text
     assert text.count('random') >= 3
-    assert f'--work-dir {work} --report-only' in text
+    # The commands repeat the options the study was given.
+    assert f'--work-dir {work}{OPTIONS} --report-only' in text.replace(
+        '&#39;', "'")
+
+
+def test_markdown_names_the_options_every_run_trained_with(page):
+    _, work, report, _ = page
+    # Nested options as --cfg-options writes them: the precision is read
+    # in the report, not only in the runs' configs.
+    assert report['run_options']['optim_wrapper.type'] == \
+        'AutocastOptimWrapper'
+    with open(osp.join(work, 'report.md')) as f:
+        text = f.read()
+    assert '`optim_wrapper.type=AutocastOptimWrapper`' in text
+    assert '`train_dataloader.dataset.num_samples=24`' in text
 
 
 def test_gallery_says_which_checkpoint_is_missing(page, tmp_path):

@@ -22,6 +22,7 @@ the same command again skips finished runs and resumes interrupted ones.
 """
 import argparse
 import os.path as osp
+import shlex
 import sys
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -136,6 +137,12 @@ def main():
         runner.check_runs(runs)
     except ValueError as error:
         sys.exit(f'study.py: {error}')
+    # The report's commands repeat the options that changed the study.
+    options = ''
+    if args.cfg_options:
+        options = ' --cfg-options ' + ' '.join(
+            shlex.quote(f'{key}={value}')
+            for key, value in args.cfg_options.items())
     if args.report_only:
         if not osp.isdir(runner.work_dir):
             sys.exit(f'study.py: --report-only: work dir {runner.work_dir} '
@@ -145,7 +152,7 @@ def main():
         except FileNotFoundError as error:
             sys.exit(f'study.py: --report-only: {error}')
         write_report(spec, runs, results, runner.work_dir, args.config,
-                     not args.no_gallery)
+                     not args.no_gallery, options)
         print(f'[study] report: {osp.join(runner.work_dir, "report.html")}')
         return
     if args.launcher != 'none':
@@ -156,7 +163,7 @@ def main():
     # After the jobs every run is finished: this reads their results.
     results = runner.execute(runs)
     write_report(spec, runs, results, runner.work_dir, args.config,
-                 not args.no_gallery)
+                 not args.no_gallery, options)
     with open(osp.join(runner.work_dir, 'report.md')) as f:
         print(f.read())
     print(f'[study] report: {osp.join(runner.work_dir, "report.md")}; '

@@ -131,9 +131,13 @@ def _training_rows(convergence: Dict[str, Dict[str, Dict]]) -> List[Dict]:
     return rows
 
 
-def write_html_report(spec: StudySpec, runs: List[Run], report: Dict,
-                      work_dir: str, config: Optional[str] = None,
-                      gallery: bool = True) -> str:
+def write_html_report(spec: StudySpec,
+                      runs: List[Run],
+                      report: Dict,
+                      work_dir: str,
+                      config: Optional[str] = None,
+                      gallery: bool = True,
+                      options: str = '') -> str:
     """Write ``report.html`` and its images (:data:`ASSETS`) into
     ``work_dir``.
 
@@ -147,6 +151,8 @@ def write_html_report(spec: StudySpec, runs: List[Run], report: Dict,
             "how to reproduce".
         gallery (bool): Draw the CAM galleries (loads every drawn run's
             checkpoint). Defaults to True.
+        options (str): The options ``tools/study.py`` was given beside the
+            config (``--cfg-options ...``), repeated in "how to reproduce".
 
     Returns:
         str: The page's path.
@@ -217,8 +223,9 @@ def write_html_report(spec: StudySpec, runs: List[Run], report: Dict,
         config=config,
         commit=git_commit(),
         commands=[
-            f'python tools/study.py {config} --work-dir {work}',
-            f'python tools/study.py {config} --work-dir {work} --report-only',
+            f'python tools/study.py {config} --work-dir {work}{options}',
+            f'python tools/study.py {config} --work-dir {work}{options} '
+            '--report-only',
         ])
     path = osp.join(work_dir, 'report.html')
     with open(path, 'w') as f:

@@ -65,6 +65,7 @@ def build_report(spec: StudySpec, runs: List[Run],
     report = dict(
         selection_split=spec.selection_split,
         test_splits=spec.test_splits,
+        run_options=_dotted(spec.cfg_options),
         seeds=spec.seeds,
         confidence=spec.confidence,
         convergence_criterion=spec.convergence,
@@ -277,6 +278,18 @@ def _fmt(summary: Optional[Dict], scale: float) -> str:
     return f'{mean:.2f} [{low:.2f}, {high:.2f}]'
 
 
+def _dotted(options: Dict, prefix: str = '') -> Dict[str, object]:
+    """Config options with nested dicts written as dotted keys, as
+    ``--cfg-options`` takes them."""
+    dotted = {}
+    for key, value in options.items():
+        if isinstance(value, dict):
+            dotted.update(_dotted(value, f'{prefix}{key}.'))
+        else:
+            dotted[f'{prefix}{key}'] = value
+    return dotted
+
+
 def render_markdown(report: Dict) -> str:
     """The report's tables as Markdown: one per regime, pair and split, a
     row per model (Top-GAP, its twin, their difference paired by seed, the
@@ -304,6 +317,13 @@ def render_markdown(report: Dict) -> str:
         'describes this training budget, not the models.',
         ''
     ]
+    if report.get('run_options'):
+        options = ', '.join(f'`{key}={value}`'
+                            for key, value in report['run_options'].items())
+        lines += [
+            'Every run trained and was tested with these options over its '
+            f'config file (the study\'s `cfg_options`): {options}.', ''
+        ]
     for regime, pairs in report['regimes'].items():
         if len(pairs) > 1:
             lines += _side_by_side(regime, pairs, report['confidence'])
@@ -469,7 +489,8 @@ def write_report(spec: StudySpec,
                  results: Dict[str, Dict],
                  work_dir: str,
                  config: Optional[str] = None,
-                 gallery: bool = True) -> Dict:
+                 gallery: bool = True,
+                 options: str = '') -> Dict:
     """Write ``report.json``, ``report.md``, the validation curves of
     every pair (``curves/<regime>_<pair>.png``) and ``report.html`` with
     its images (see :func:`write_html_report`) into ``work_dir``.
@@ -483,6 +504,8 @@ def write_report(spec: StudySpec,
         config (str, optional): The study config's path, for the page.
         gallery (bool): Draw the page's CAM galleries from the runs'
             checkpoints. Defaults to True.
+        options (str): The options ``tools/study.py`` was given beside the
+            config, for the page's commands.
 
     Returns:
         dict: The report, as in report.json.
@@ -502,5 +525,5 @@ def write_report(spec: StudySpec,
         json.dump(report, f, indent=1)
     with open(osp.join(work_dir, 'report.md'), 'w') as f:
         f.write(render_markdown(report))
-    write_html_report(spec, runs, report, work_dir, config, gallery)
+    write_html_report(spec, runs, report, work_dir, config, gallery, options)
     return report
