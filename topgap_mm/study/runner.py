@@ -237,7 +237,8 @@ class StudyRunner:
         trained with another config stops the study now, not an hour in,
         and is never reported as this config's."""
         for run in runs:
-            self.check_trained_with(run)
+            if self.has_trained(self.run_dir(run)):
+                self.check_trained_with(run)
 
     def metrics_file(self, run: Run, split: str) -> str:
         """Where ``run``'s metrics on ``split`` are kept."""
