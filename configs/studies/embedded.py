@@ -79,7 +79,8 @@ study = dict(
     # much slower on one without (docs/en/advanced_guides/speed.md), where
     # tools/run_demo.sh trains in float32 instead, as does
     #   --cfg-options study.cfg_options.optim_wrapper.type=OptimWrapper
-    # Precision changes what is trained: docs/en/results/main_job.md.
+    # It trains other weights than float32, as another seed does:
+    # docs/en/results/main_job.md.
     cfg_options=dict(optim_wrapper=dict(type='AutocastOptimWrapper')),
     selection_split='val',
     test_splits=['test_id', 'test_ood'],
