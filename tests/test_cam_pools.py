@@ -145,7 +145,7 @@ def test_pooling_configs_build_and_train_a_step(name):
     from mmengine.config import Config
 
     from mmpretrain.structures import DataSample
-    from topgap_mm.apis import build_classifier
+    from topgap_mm.analysis import build_classifier
     root = osp.dirname(osp.dirname(osp.abspath(__file__)))
     cfg = Config.fromfile(
         osp.join(root, f'configs/topgap/pooling/resnet18_fashionbg_{name}.py'))

@@ -6,8 +6,8 @@ import pytest
 import torch
 import torch.nn as nn
 
-from topgap_mm.apis import (CheckpointMismatchError, check_checkpoint,
-                            check_checkpoint_file)
+from topgap_mm.utils import (CheckpointMismatchError, check_checkpoint,
+                             check_checkpoint_file)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 

@@ -11,8 +11,8 @@ import torch
 from tool_runner import ROOT, run_tool
 from mmengine.config import Config
 
-from topgap_mm.apis.distributed import (choose_backend, finish_distributed,
-                                        prepare_distributed)
+from topgap_mm.utils.distributed import (choose_backend, finish_distributed,
+                                         prepare_distributed)
 
 CONFIG = osp.join(ROOT, 'configs/topgap/resnet18_fashionbg_k16.py')
 # 48 training images in batches of 8 per process; 31 val and 41 test images

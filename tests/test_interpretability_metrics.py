@@ -16,7 +16,7 @@ from mmseg.evaluation import IoUMetric
 from mmpretrain.models.utils import ClsDataPreprocessor
 from mmpretrain.registry import DATASETS, MODELS
 from mmpretrain.structures import DataSample
-from topgap_mm.apis import load_classifier
+from topgap_mm.analysis import load_classifier
 from topgap_mm.cam import CAM_METHODS
 from topgap_mm.evaluation.metrics import (CAMIoU, CAMSparsity, ERFDistance,
                                           erf_maps)

@@ -4,7 +4,7 @@ import torch
 from test_interpretability_metrics import HandModel, make_batch
 
 from topgap_mm.cam import CAM_METHODS
-from topgap_mm.evaluation.batch import batch_cams
+from topgap_mm.evaluation.batch_cams import batch_cams
 from topgap_mm.evaluation.map_cache import MAP_CACHE
 from topgap_mm.evaluation.metrics import (AttributionLocalisation, CAMIoU,
                                           CAMSparsity)

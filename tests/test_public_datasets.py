@@ -414,7 +414,7 @@ def test_cub_without_segmentations(tmp_path, monkeypatch):
     sample = dataset[0]
     assert 'gt_object_mask' not in sample['data_samples']
     # A mask metric then stops with its own message.
-    from topgap_mm.evaluation.batch import labels_and_masks
+    from topgap_mm.evaluation.ground_truth import labels_and_masks
     with pytest.raises(ValueError, match='gives none') as err:
         labels_and_masks(
             dict(

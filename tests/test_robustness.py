@@ -99,7 +99,7 @@ def evaluate(metric, model, batch):
 
 
 def test_pixel_space_reproduces_preprocessor_and_forward():
-    from topgap_mm.apis import load_classifier
+    from topgap_mm.analysis import load_classifier
     model, _ = load_classifier(
         osp.join(ROOT, 'configs/standard/resnet18_fashionbg.py'), None)
     batch, images, _ = pixel_batch(dataset('test_ood', 4, 32), model)
@@ -393,7 +393,7 @@ SMALL = {
 
 @pytest.fixture(scope='module')
 def random_checkpoint(tmp_path_factory):
-    from topgap_mm.apis import load_classifier
+    from topgap_mm.analysis import load_classifier
     path = str(tmp_path_factory.mktemp('ckpt') / 'model.pth')
     model, _ = load_classifier(
         osp.join(ROOT, 'configs/topgap/resnet18_fashionbg_k16.py'), None,

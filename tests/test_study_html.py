@@ -14,7 +14,7 @@ import torch
 from PIL import Image
 from tool_runner import ROOT, run_tool
 
-from topgap_mm.apis.loading import build_classifier, load_config
+from topgap_mm.analysis.loading import build_classifier, load_config
 from topgap_mm.study import StudySpec, write_report
 from topgap_mm.study.html_report import forest_panels
 from topgap_mm.study.runner import write_config

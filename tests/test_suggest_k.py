@@ -10,9 +10,9 @@ from test_dataset_end_to_end import data_options
 from test_public_datasets import write_cub
 from tool_runner import run_tool
 
-from topgap_mm.apis.object_sizes import (box_union_area, measure_objects,
-                                         object_fractions, suggest_k,
-                                         training_split_with_test_pipeline)
+from topgap_mm.analysis.object_sizes import (box_union_area, measure_objects,
+                                             object_fractions, suggest_k,
+                                             training_split_with_test_pipeline)
 from topgap_mm.datasets.fashion_backgrounds import FashionBackgroundsDataset
 
 
@@ -121,8 +121,8 @@ def test_pooling_studies_train_the_k_suggest_k_suggests(study):
     """The pooling studies' `topgap_suggested` pair claims the k that
     suggest_k.py suggests for its regime's training split; a change of the
     benchmark's object sizes that makes the claim stale fails here."""
-    from topgap_mm.apis import build_classifier, load_config
-    from topgap_mm.apis.object_sizes import cam_grid
+    from topgap_mm.analysis import build_classifier, load_config
+    from topgap_mm.analysis.object_sizes import cam_grid
     from topgap_mm.study import StudySpec
     spec = StudySpec.fromfile(f'configs/studies/{study}.py', '.')
     pair, = [p for p in spec.pairs if p['name'] == 'topgap_suggested']

@@ -16,9 +16,9 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from topgap_mm.apis import (check_checkpoint,  # noqa: E402
-                            check_checkpoint_file, finish_distributed,
-                            prepare_distributed)
+from topgap_mm.utils import (check_checkpoint,  # noqa: E402
+                             check_checkpoint_file, finish_distributed,
+                             prepare_distributed)
 from topgap_mm.cam import CAM_METHODS  # noqa: E402
 from topgap_mm.models import use_channels_last  # noqa: E402
 

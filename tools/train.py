@@ -13,9 +13,9 @@ from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from topgap_mm.apis import (check_checkpoint_file,  # noqa: E402
-                            finish_distributed, global_batch_message,
-                            prepare_distributed)
+from topgap_mm.utils import (check_checkpoint_file,  # noqa: E402
+                             finish_distributed, global_batch_message,
+                             prepare_distributed)
 from topgap_mm.models import use_channels_last  # noqa: E402
 from mmengine.utils import digit_version
 from mmengine.utils.dl_utils import TORCH_VERSION

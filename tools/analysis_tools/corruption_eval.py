@@ -24,8 +24,8 @@ from mmengine.config import DictAction
 from tqdm import tqdm
 
 import topgap_mm  # noqa: F401  (registers modules, fixes checkpoint loading)
-from topgap_mm.apis import (build_test_dataset, iter_batches, load_classifier,
-                            num_to_take)
+from topgap_mm.analysis import (build_test_dataset, iter_batches,
+                                load_classifier, num_to_take)
 from topgap_mm.evaluation.robustness.corruptions import (SEVERITIES,
                                                          corruption_names)
 

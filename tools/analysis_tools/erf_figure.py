@@ -22,7 +22,7 @@ import torch
 from mmengine.config import DictAction
 
 import topgap_mm  # noqa: F401  (registers the modules)
-from topgap_mm.apis import build_test_dataset, load_classifier
+from topgap_mm.analysis import build_test_dataset, load_classifier
 from topgap_mm.evaluation.metrics.erf_distance import (GRID_3X3,
                                                        NORMALIZATIONS, OUTPUTS)
 from topgap_mm.visualization.erf import mean_erf_maps, plot_erf_grid

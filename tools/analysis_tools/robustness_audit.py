@@ -28,7 +28,8 @@ import sys
 from mmengine.config import DictAction
 
 import topgap_mm  # noqa: F401  (registers modules, fixes checkpoint loading)
-from topgap_mm.apis import build_test_dataset, collect_samples, load_classifier
+from topgap_mm.analysis import (build_test_dataset, collect_samples,
+                                load_classifier)
 from topgap_mm.evaluation.robustness.audit import (AuditConfig,
                                                    autoattack_available,
                                                    format_report, run_audit)

@@ -26,9 +26,9 @@ import torch
 from mmengine.config import Config, DictAction
 
 import topgap_mm  # noqa: F401  (registers the modules)
-from topgap_mm.apis import (build_classifier, build_test_dataset,
-                            iter_batches, load_config, num_to_take)
-from topgap_mm.evaluation.batch import preprocess
+from topgap_mm.analysis import (build_classifier, build_test_dataset,
+                                iter_batches, load_config, num_to_take)
+from topgap_mm.evaluation.batch_cams import preprocess
 from topgap_mm.evaluation.metrics import CAMSparsity
 from topgap_mm.visualization.sparsity import normalized_k, plot_sparsity_vs_k
 

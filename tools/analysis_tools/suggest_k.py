@@ -4,7 +4,8 @@ Reads the object masks (or, without masks, the boxes) of the training
 split through the config's test pipeline, maps each object's area onto
 the config's CAM grid, prints the distribution and a suggested k (the
 median object's area) with its fraction, and ends with the
-``--cfg-options`` line that sets it. See :mod:`topgap_mm.apis.object_sizes`.
+``--cfg-options`` line that sets it. See
+:mod:`topgap_mm.analysis.object_sizes`.
 
 Usage::
 
@@ -24,8 +25,8 @@ if ROOT not in sys.path:
 import topgap_mm  # noqa: E402,F401,I001  (registers modules, quiets imports)
 from mmengine.config import DictAction  # noqa: E402
 
-from topgap_mm.apis import build_classifier, load_config  # noqa: E402
-from topgap_mm.apis.object_sizes import (  # noqa: E402
+from topgap_mm.analysis import build_classifier, load_config  # noqa: E402
+from topgap_mm.analysis.object_sizes import (  # noqa: E402
     cam_grid, format_suggestion, measure_objects, suggest_k,
     training_split_with_test_pipeline)
 

@@ -25,9 +25,9 @@ from mmengine.dataset import pseudo_collate
 # Registers the Top-GAP modules and lets torch >= 2.6 load MMEngine
 # checkpoints (see topgap_mm.compat) before any config is read.
 import topgap_mm  # noqa: F401,E402
-from topgap_mm.apis import build_test_dataset, load_classifier
+from topgap_mm.analysis import build_test_dataset, load_classifier
 from topgap_mm.cam import CAM_METHODS, compute_cams, resolve_method
-from topgap_mm.evaluation.batch import MASK_FIELD, sample_field
+from topgap_mm.evaluation.ground_truth import MASK_FIELD, sample_field
 from topgap_mm.visualization import inputs_to_images, save_cam_grid
 
 METHOD_CHOICES = ['auto', *CAM_METHODS]

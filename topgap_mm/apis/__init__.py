@@ -1,16 +1,18 @@
-"""Helpers of the analysis tools: load a trained classifier and its data."""
-from .checkpoint import (CheckpointMismatchError, check_checkpoint,
-                         check_checkpoint_file)
-from .distributed import (choose_backend, finish_distributed,
-                          global_batch_message, prepare_distributed)
-from .loading import (build_classifier, build_test_dataset, check_file,
-                      collect_samples, iter_batches, load_classifier,
-                      load_config, num_to_take)
+"""Deprecated: the former home of :mod:`topgap_mm.utils` (distributed
+set-up, checkpoint checks) and :mod:`topgap_mm.analysis` (loading a trained
+classifier and its data). Import from those instead."""
+import warnings
 
-__all__ = [
-    'CheckpointMismatchError', 'check_checkpoint', 'check_checkpoint_file',
-    'build_classifier', 'build_test_dataset', 'check_file', 'choose_backend',
-    'collect_samples', 'finish_distributed', 'global_batch_message',
-    'iter_batches', 'load_classifier', 'load_config', 'num_to_take',
-    'prepare_distributed'
-]
+from ..analysis import *  # noqa: F401,F403
+from ..analysis import __all__ as _analysis_all
+from ..utils import *  # noqa: F401,F403
+from ..utils import __all__ as _utils_all
+
+warnings.warn(
+    '`topgap_mm.apis` is deprecated: import from `topgap_mm.utils` '
+    '(checkpoint checks, distributed set-up) or `topgap_mm.analysis` '
+    '(build_classifier, load_classifier, build_test_dataset, ...).',
+    DeprecationWarning,
+    stacklevel=2)
+
+__all__ = _analysis_all + _utils_all

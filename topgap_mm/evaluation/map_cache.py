@@ -84,5 +84,5 @@ class BatchMapCache:
         return maps[:num].clone()
 
 
-#: The cache of :func:`topgap_mm.evaluation.batch.batch_cams`.
+#: The cache of :func:`topgap_mm.evaluation.batch_cams.batch_cams`.
 MAP_CACHE = BatchMapCache()

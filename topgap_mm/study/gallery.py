@@ -19,10 +19,11 @@ import torch
 from mmengine.dataset import pseudo_collate
 from mmseg.evaluation import IoUMetric
 
-from ..apis.loading import build_classifier, build_test_dataset, load_config
+from ..analysis import build_classifier, build_test_dataset, load_config
 from ..cam import resolve_method
 from ..datasets.transforms.formatting import IGNORE_INDEX
-from ..evaluation.batch import batch_cams, labels_and_masks, pixel_images
+from ..evaluation.batch_cams import batch_cams, pixel_images
+from ..evaluation.ground_truth import labels_and_masks
 from ..evaluation.metrics.cam_iou import CAMIoU
 from .figures import plot_cam_gallery
 from .runner import baseline_prefix, curve_path, trained_checkpoint

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from mmpretrain.registry import METRICS
-from ..batch import labels_and_masks
+from ..ground_truth import labels_and_masks
 from .cam_metric import CAMMetric
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from mmpretrain.registry import METRICS
-from ..batch import labels_and_masks, object_boxes, sample_field
+from ..ground_truth import labels_and_masks, object_boxes, sample_field
 from .cam_metric import CAMMetric
 from .held_out_threshold import resolve_threshold, write_curve
 

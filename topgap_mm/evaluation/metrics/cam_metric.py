@@ -5,7 +5,7 @@ import torch
 import torch.nn as nn
 
 from ...cam import is_topgap_model, resolve_method
-from ..batch import batch_cams
+from ..batch_cams import batch_cams
 from .model_metric import ModelMetric
 
 

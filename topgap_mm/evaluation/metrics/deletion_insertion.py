@@ -8,7 +8,8 @@ import torch.nn.functional as F
 
 from mmpretrain.registry import METRICS
 from ...models.pixel_space import PixelSpaceModel
-from ..batch import labels_and_masks, pixel_images
+from ..batch_cams import pixel_images
+from ..ground_truth import labels_and_masks
 from .cam_metric import CAMMetric
 
 #: What removed pixels become (deletion) or what the image starts from

@@ -8,7 +8,7 @@ import torch.nn as nn
 from mmpretrain.registry import METRICS
 from ...cam import is_topgap_model
 from ...models.pixel_space import PixelSpaceModel
-from ..batch import pixel_images
+from ..batch_cams import pixel_images
 from .model_metric import ModelMetric
 
 #: A coordinate of an output position: an index (negative counts from the

@@ -14,7 +14,8 @@ from mmengine.logging import MMLogger
 
 from mmpretrain.registry import METRICS
 from ...cam import SIGNED_METHODS, compute_cams, resolve_method
-from ..batch import labels_and_masks, preprocess, sample_field
+from ..batch_cams import preprocess
+from ..ground_truth import labels_and_masks, sample_field
 from .model_metric import ModelMetric
 
 

@@ -8,7 +8,8 @@ import torch.nn as nn
 
 from mmpretrain.registry import METRICS
 from ...cam import compute_cams
-from ..batch import labels_and_masks, preprocess
+from ..batch_cams import preprocess
+from ..ground_truth import labels_and_masks
 from .cam_metric import CAMMetric
 
 

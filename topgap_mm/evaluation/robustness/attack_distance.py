@@ -6,7 +6,8 @@ import torch
 
 from mmpretrain.registry import METRICS
 from ...models.pixel_space import PixelSpaceModel
-from ..batch import labels_and_masks, pixel_images
+from ..batch_cams import pixel_images
+from ..ground_truth import labels_and_masks
 from ..metrics.model_metric import ModelMetric
 from .attacks import check_eps, input_gradient, predict
 

@@ -11,8 +11,9 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
 from mmpretrain.registry import DATASETS, MODELS
-from ..evaluation.batch import labels_and_masks, pixel_images
-from .checkpoint import check_checkpoint, check_checkpoint_file
+from ..evaluation.batch_cams import pixel_images
+from ..evaluation.ground_truth import labels_and_masks
+from ..utils.checkpoint import check_checkpoint, check_checkpoint_file
 
 
 def check_file(kind: str, path: str) -> None:
