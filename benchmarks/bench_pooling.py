@@ -2,7 +2,7 @@
 
 Every formulation returns the mean of the k largest values of each channel
 of a CAM (N, C, H, W) and its gradient; they are timed round-robin in one
-process (ratios to the ``topk`` of :func:`topgap_mm.models.utils.top_gap_pool`
+process (ratios to the ``topk`` of :func:`topgap_mm.models.utils.topgap_pool`
 at the same shape) and checked against it on random data before timing:
 
 - ``topk``: ``x.topk(k, sorted=False).values.mean()`` (the package's);
@@ -32,7 +32,7 @@ import torch
 
 from common import (ROOT, interleaved, machine_record, median,
                     print_record)
-from topgap_mm.models.utils import top_gap_pool
+from topgap_mm.models.utils import topgap_pool
 
 
 def pool_sort(x: torch.Tensor, k: int) -> torch.Tensor:
@@ -53,7 +53,7 @@ def pool_kthvalue_mask(x: torch.Tensor, k: int) -> torch.Tensor:
 
 
 METHODS: Dict[str, Callable[[torch.Tensor, int], torch.Tensor]] = {
-    'topk': top_gap_pool,
+    'topk': topgap_pool,
     'topk_sorted': pool_topk_sorted,
     'sort': pool_sort,
     'kthvalue_mask': pool_kthvalue_mask,
@@ -74,9 +74,9 @@ def fwd_bwd(method: str, cam: torch.Tensor, k: int) -> Callable[[], None]:
 def check(method: str) -> None:
     """Same values and gradients as ``topk`` (no ties in random data)."""
     cam = torch.randn(4, 7, 9, 9, requires_grad=True)
-    ref = torch.autograd.grad(top_gap_pool(cam, 10).sum(), cam)[0]
+    ref = torch.autograd.grad(topgap_pool(cam, 10).sum(), cam)[0]
     out = METHODS[method](cam, 10)
-    assert torch.allclose(out, top_gap_pool(cam, 10), atol=1e-6)
+    assert torch.allclose(out, topgap_pool(cam, 10), atol=1e-6)
     got = torch.autograd.grad(out.sum(), cam)[0]
     assert torch.allclose(got, ref, atol=1e-6), method
 

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from mmpretrain.registry import MODELS
-from topgap_mm.models.heads.top_gap_head import TopGAPClsHead
-from topgap_mm.models.utils import (GlobalAvgPool, GlobalMaxPool,
+from topgap_mm.models.heads.topgap_head import TopGAPClsHead
+from topgap_mm.models.utils import (CAMAvgPool, CAMMaxPool,
                                     LogSumExpPool, TopGAP, WildcatPool)
 
 
@@ -41,15 +41,15 @@ CAM = torch.randn(3, 5, 7, 6, generator=torch.Generator().manual_seed(0),
 
 def test_max_and_mean_are_the_limits_of_the_family():
     flat = CAM.flatten(2)
-    assert torch.equal(GlobalMaxPool()(CAM), flat.amax(2))
-    assert torch.allclose(GlobalAvgPool()(CAM), flat.mean(2))
-    assert torch.allclose(TopGAP(1)(CAM), GlobalMaxPool()(CAM))
-    assert torch.allclose(TopGAP(42)(CAM), GlobalAvgPool()(CAM))
-    assert torch.allclose(WildcatPool(1, 0)(CAM), GlobalMaxPool()(CAM))
+    assert torch.equal(CAMMaxPool()(CAM), flat.amax(2))
+    assert torch.allclose(CAMAvgPool()(CAM), flat.mean(2))
+    assert torch.allclose(TopGAP(1)(CAM), CAMMaxPool()(CAM))
+    assert torch.allclose(TopGAP(42)(CAM), CAMAvgPool()(CAM))
+    assert torch.allclose(WildcatPool(1, 0)(CAM), CAMMaxPool()(CAM))
     assert torch.allclose(WildcatPool(9, 0)(CAM), TopGAP(9)(CAM))
     assert torch.allclose(LogSumExpPool(1e-6)(CAM), flat.mean(2), atol=1e-5)
     # r = 200: within log(42) / 200 of the maximum, from below.
-    gap = GlobalMaxPool()(CAM) - LogSumExpPool(200)(CAM)
+    gap = CAMMaxPool()(CAM) - LogSumExpPool(200)(CAM)
     assert (gap >= 0).all() and (gap <= math.log(42) / 200 + 1e-12).all()
 
 
@@ -63,7 +63,7 @@ def test_wildcat_equals_the_authors_code(kmax, kmin, alpha):
 
 
 @pytest.mark.parametrize('pool', [
-    GlobalMaxPool(), GlobalAvgPool(), TopGAP(4), WildcatPool(4, 2, 0.5),
+    CAMMaxPool(), CAMAvgPool(), TopGAP(4), WildcatPool(4, 2, 0.5),
     LogSumExpPool(3.0)
 ])
 def test_gradients_match_finite_differences(pool):
@@ -80,7 +80,7 @@ def test_gradients_match_finite_differences(pool):
     (lambda: WildcatPool(3, 1, float('nan')), '`alpha`'),
     (lambda: LogSumExpPool(0), '`r`'),
     (lambda: LogSumExpPool(float('inf')), '`r`'),
-    (lambda: GlobalMaxPool()(torch.zeros(2, 3)), r'\(N, C, H, W\)'),
+    (lambda: CAMMaxPool()(torch.zeros(2, 3)), r'\(N, C, H, W\)'),
     (lambda: WildcatPool(50)(CAM), 'exceeds the CAM area'),
 ])
 def test_bad_arguments_are_named(build, match):
@@ -102,12 +102,12 @@ def test_head_takes_a_pool_config_and_k_still_works():
                          pool=dict(type='TopGAP', k=4))
     same.load_state_dict(old.state_dict())
     assert torch.equal(same(feats), old(feats))
-    for name in ('GlobalMaxPool', 'GlobalAvgPool', 'TopGAP', 'WildcatPool',
+    for name in ('CAMMaxPool', 'CAMAvgPool', 'TopGAP', 'WildcatPool',
                  'LogSumExpPool'):
         assert MODELS.get(name) is not None
     with pytest.raises(ValueError, match='also set k=None'):
         TopGAPClsHead(num_classes=3, in_channels=8, k=4,
-                      pool=dict(type='GlobalMaxPool'))
+                      pool=dict(type='CAMMaxPool'))
     with pytest.raises(ValueError, match='exactly one'):
         TopGAPClsHead(num_classes=3, in_channels=8)
 

@@ -37,7 +37,7 @@ MODULES = modules_with_examples()
 def test_the_examples_are_found():
     """Discovery finds the public classes' examples, so the test below
     cannot pass by running nothing."""
-    for name in ('topgap_mm.models.heads.top_gap_head',
+    for name in ('topgap_mm.models.heads.topgap_head',
                  'topgap_mm.models.necks.fpn_cam',
                  'topgap_mm.models.utils.cam_pools',
                  'topgap_mm.evaluation.metrics.cam_iou'):

@@ -19,7 +19,7 @@ from topgap_mm.evaluation.robustness.attacks import (build_attack, fgsm,
 from topgap_mm.evaluation.robustness.corruptions import (ApplyCorruption,
                                                          corrupt_bgr)
 from topgap_mm.models import PixelSpaceModel, to_pixel_space
-from topgap_mm.models.heads.top_gap_head import TopGAPClsHead
+from topgap_mm.models.heads.topgap_head import TopGAPClsHead
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 EPS = 8 / 255

@@ -12,7 +12,7 @@ warnings.warn(
     '`topgap_mm.apis` is deprecated: import from `topgap_mm.utils` '
     '(checkpoint checks, distributed set-up) or `topgap_mm.analysis` '
     '(build_classifier, load_classifier, build_test_dataset, ...).',
-    DeprecationWarning,
+    FutureWarning,
     stacklevel=2)
 
 __all__ = _analysis_all + _utils_all

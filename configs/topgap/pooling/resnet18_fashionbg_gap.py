@@ -4,4 +4,4 @@
 # compares the family).
 _base_ = ['../resnet18_fashionbg_k16.py']
 
-model = dict(head=dict(k=None, pool=dict(type='GlobalAvgPool')))
+model = dict(head=dict(k=None, pool=dict(type='CAMAvgPool')))

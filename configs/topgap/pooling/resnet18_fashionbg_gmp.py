@@ -3,4 +3,4 @@
 # and schedule (configs/studies/embedded_pooling.py compares the family).
 _base_ = ['../resnet18_fashionbg_k16.py']
 
-model = dict(head=dict(k=None, pool=dict(type='GlobalMaxPool')))
+model = dict(head=dict(k=None, pool=dict(type='CAMMaxPool')))

@@ -1,3 +1,3 @@
-from .top_gap_head import TopGAPClsHead
+from .topgap_head import TopGAPClsHead
 
 __all__ = ['TopGAPClsHead']

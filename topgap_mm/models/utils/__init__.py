@@ -1,10 +1,12 @@
-from .cam_pools import (GlobalAvgPool, GlobalMaxPool, LogSumExpPool,
-                        PerImageTopGAP, WildcatPool)
+from .cam_pools import (CAMAvgPool, CAMMaxPool, GlobalAvgPool, GlobalMaxPool,
+                        LogSumExpPool, PerImageTopGAP, TopGAP, WildcatPool,
+                        check_k, check_maps, resolve_k, top_gap_pool,
+                        topgap_pool)
 from .pyramid import UPSAMPLE_MODES, check_upsample_mode, sum_at_finest
-from .top_gap import TopGAP, check_k, resolve_k, top_gap_pool
 
 __all__ = [
-    'GlobalAvgPool', 'GlobalMaxPool', 'LogSumExpPool', 'PerImageTopGAP',
-    'WildcatPool', 'TopGAP', 'UPSAMPLE_MODES', 'check_k', 'check_upsample_mode',
-    'resolve_k', 'sum_at_finest', 'top_gap_pool'
+    'CAMAvgPool', 'CAMMaxPool', 'GlobalAvgPool', 'GlobalMaxPool',
+    'LogSumExpPool', 'PerImageTopGAP', 'TopGAP', 'WildcatPool', 'check_k',
+    'check_maps', 'resolve_k', 'top_gap_pool', 'topgap_pool',
+    'UPSAMPLE_MODES', 'check_upsample_mode', 'sum_at_finest'
 ]

@@ -46,7 +46,7 @@ class TopGAPClsHead(ClsHead):
         pool (dict | nn.Module, optional): Another pooling of the CAM into
             scores, e.g. ``dict(type='WildcatPool', kmax=0.1, kmin=0.1,
             alpha=0.7)``, ``dict(type='LogSumExpPool', r=5)``,
-            ``dict(type='GlobalMaxPool')``, ``dict(type='GlobalAvgPool')``
+            ``dict(type='CAMMaxPool')``, ``dict(type='CAMAvgPool')``
             or ``dict(type='TopGAP', k=256)`` (the same as ``k=256``); see
             :mod:`topgap_mm.models.utils.cam_pools`.
         dropout (float): Dropout probability in front of the 1x1
