@@ -33,6 +33,7 @@ import torch
 from common import (ROOT, interleaved, machine_record, median,
                     print_record)
 from topgap_mm.models.utils import topgap_pool
+from topgap_mm.utils import markdown_table
 
 
 def pool_sort(x: torch.Tensor, k: int) -> torch.Tensor:
@@ -134,12 +135,13 @@ def main() -> None:
                 m: (median(t) * 1e3, median(t) / base)
                 for m, t in times.items()
             }))
-    print('\n| CAM | classes | k | ' + ' | '.join(
-        f'{m} ms (ratio)' for m in METHODS) + ' |')
-    print('|---|---|---|' + '---|' * len(METHODS))
-    for side, classes, k, res in rows:
-        print(f'| {side}x{side} | {classes} | {k} | ' + ' | '.join(
-            f'{ms:.1f} ({r:.2f})' for ms, r in res.values()) + ' |')
+    print()
+    print('\n'.join(
+        markdown_table(['CAM', 'classes', 'k'] +
+                       [f'{m} ms (ratio)' for m in METHODS],
+                       [[f'{side}x{side}', classes, k] +
+                        [f'{ms:.1f} ({r:.2f})' for ms, r in res.values()]
+                        for side, classes, k, res in rows])))
     batch, classes, side, k = 32, 1000, 56, 256
     print(f'\n## memory of pooling fwd+bwd at ImageNet scale: CAM '
           f'{batch}x{classes}x{side}x{side} float32, k={k}')

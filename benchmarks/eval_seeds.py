@@ -21,6 +21,7 @@ import tempfile
 from typing import Dict, List
 
 from common import ROOT
+from topgap_mm.utils import markdown_table
 
 CONFIGS = {
     'paper': 'benchmarks/configs/eval_paper_fashionbg_k16.py',
@@ -58,15 +59,16 @@ def main() -> None:
             print(f'{neck} {ckpt}: {json.dumps(row)}', flush=True)
             rows.setdefault(neck, []).append(row)
     keys = sorted({k for rs in rows.values() for r in rs for k in r})
-    print('\n| neck | ' + ' | '.join(keys) + ' |')
-    print('|---|' + '---|' * len(keys))
+    table = []
     for neck, rs in rows.items():
-        cells = []
+        cells = [f'{neck} (n={len(rs)})']
         for key in keys:
             values = [r[key] for r in rs if key in r]
             cells.append(f'{sum(values) / len(values):.3f} '
                          f'[{min(values):.3f}, {max(values):.3f}]')
-        print(f'| {neck} (n={len(rs)}) | ' + ' | '.join(cells) + ' |')
+        table.append(cells)
+    print()
+    print('\n'.join(markdown_table(['neck'] + keys, table)))
 
 
 if __name__ == '__main__':

@@ -27,6 +27,7 @@ sys.path.insert(0, ROOT)
 from topgap_mm.datasets.fashion_backgrounds import \
     DEFAULT_NUM_SAMPLES  # noqa: E402
 from topgap_mm.study.convergence import convergence_verdict  # noqa: E402
+from topgap_mm.utils import markdown_table  # noqa: E402
 from topgap_mm.visualization.training_curves import \
     read_epoch_curves  # noqa: E402
 
@@ -147,14 +148,18 @@ def main():
 
     with ThreadPoolExecutor(args.jobs) as pool:
         work_dirs = list(pool.map(one, runs))
-    print('| candidate | model | seed | val top-1 per epoch | verdict |\n'
-          '|---|---|---|---|---|')
+    table = []
     for (name, model, seed), work_dir in zip(runs, work_dirs):
         curve = list(read_epoch_curves(work_dir)['accuracy/top1'].values())
         verdict = convergence_verdict(curve, 4, DEFAULT_NUM_SAMPLES['val'])
-        print(f'| {name} | {model} | {seed} | '
-              f'{" / ".join(f"{v:.1f}" for v in curve)} | '
-              f'{verdict["verdict"]} |')
+        table.append([
+            name, model, seed, ' / '.join(f'{v:.1f}' for v in curve),
+            verdict['verdict']
+        ])
+    print('\n'.join(
+        markdown_table(
+            ['candidate', 'model', 'seed', 'val top-1 per epoch', 'verdict'],
+            table)))
 
 
 if __name__ == '__main__':

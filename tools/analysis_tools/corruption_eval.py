@@ -28,6 +28,7 @@ from topgap_mm.analysis import (build_test_dataset, iter_batches,
                                 load_classifier, num_to_take)
 from topgap_mm.evaluation.robustness.corruptions import (SEVERITIES,
                                                          corruption_names)
+from topgap_mm.utils import markdown_table
 
 
 def parse_args(argv=None):
@@ -65,15 +66,14 @@ def accuracy(model, dataset, num_samples: Optional[int],
 def format_table(results: Dict[str, Dict[str, float]], clean: float,
                  severities) -> str:
     """Markdown table: one row per corruption, one column per severity."""
-    header = '| corruption | ' + ' | '.join(
-        f'sev {s}' for s in severities) + ' | mean |'
-    lines = [f'Clean accuracy: {clean:.4f}', '', header,
-             '|' + ' --- |' * (len(severities) + 2)]
+    rows = []
     for name, row in results.items():
         values = [row[str(s)] for s in severities]
-        lines.append(f'| {name} | ' + ' | '.join(f'{v:.4f}' for v in values)
-                     + f' | {sum(values) / len(values):.4f} |')
-    return '\n'.join(lines)
+        rows.append([name] + [f'{v:.4f}' for v in values] +
+                    [f'{sum(values) / len(values):.4f}'])
+    header = ['corruption'] + [f'sev {s}' for s in severities] + ['mean']
+    return '\n'.join([f'Clean accuracy: {clean:.4f}', ''] +
+                     markdown_table(header, rows))
 
 
 def main(argv=None) -> dict:

@@ -202,10 +202,10 @@ def render(rows: List[dict], markdown: bool, with_unused: bool) -> str:
             ]
         table.append(line)
     if markdown:
-        out = ['| ' + ' | '.join(header) + ' |',
-               '|' + '|'.join(['---'] + ['---:'] * (len(header) - 1)) + '|']
-        out += ['| ' + ' | '.join(line) + ' |' for line in table]
-        return '\n'.join(out)
+        from topgap_mm.utils import markdown_table
+        return '\n'.join(
+            markdown_table(header, table,
+                           ['left'] + ['right'] * (len(header) - 1)))
     widths = [
         max(len(x) for x in col) for col in zip(header, *table)
     ]

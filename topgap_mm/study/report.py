@@ -7,6 +7,7 @@ import os
 import os.path as osp
 from typing import Dict, List, Optional
 
+from ..utils.markdown import markdown_table
 from .convergence import UNKNOWN, convergence_verdict, worst_verdict
 from .figures import plot_validation_curves
 from .html_report import write_html_report
@@ -365,15 +366,14 @@ def _side_by_side(regime: str, pairs: Dict[str, Dict],
                 if any(key in e['splits'][split] for e in pairs.values())]
         header = [short for key, short, _ in SHOWN if key in keys]
         scales = [scale for key, _, scale in SHOWN if key in keys]
-        lines += [f'### {split}', '',
-                  '| model | ' + ' | '.join(header) + ' |',
-                  '|---' * (len(keys) + 1) + '|']
+        body = []
         twins = {}
         for pair, entry in pairs.items():
             rows = entry['splits'][split]
-            lines.append(f'| {pair} | ' + ' | '.join(
+            body.append([pair] + [
                 _fmt(rows.get(key, {}).get('topgap'), scale)
-                for key, scale in zip(keys, scales)) + ' |')
+                for key, scale in zip(keys, scales)
+            ])
             twin = tuple(
                 _fmt(rows.get(key, {}).get('twin'), scale)
                 for key, scale in zip(keys, scales))
@@ -381,16 +381,17 @@ def _side_by_side(regime: str, pairs: Dict[str, Dict],
         for cells, owners in twins.items():
             name = 'twin' if len(twins) == 1 else \
                 f'twin of {", ".join(owners)}'
-            lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
+            body.append([name, *cells])
         for pair, entry in list(pairs.items())[1:]:
-            name = _marked(f'{pair} - {reference}', [
+            differences = [
                 entry['splits'][split].get(key, {}).get(
                     'difference_from_first') for key in keys
+            ]
+            body.append([_marked(f'{pair} - {reference}', differences)] + [
+                _fmt(d, scale) for d, scale in zip(differences, scales)
             ])
-            lines.append(f'| {name} | ' + ' | '.join(
-                _fmt(entry['splits'][split].get(key, {}).get(
-                    'difference_from_first'), scale)
-                for key, scale in zip(keys, scales)) + ' |')
+        lines += [f'### {split}', '']
+        lines += markdown_table(['model', *header], body)
         lines.append('')
     return lines
 
@@ -417,14 +418,16 @@ def _marked(name: str, differences: List[Optional[Dict]]) -> str:
 
 def _training_table(convergence: Dict[str, Dict[str, Dict]]) -> List[str]:
     """A row per run: its validation curve and the criterion's verdict."""
-    lines = ['| model | seed | val per epoch | verdict |', '|---|---|---|---|']
+    rows = []
     for model, verdicts in convergence.items():
         for seed, v in verdicts.items():
             curve = ' / '.join(f'{x:.1f}' for x in v['curve'].values())
-            lines.append(f'| {"Top-GAP" if model == "topgap" else model} | '
-                         f'{seed} | {curve or "-"} | {v["verdict"]}: '
-                         f'{v["reason"]} |')
-    return lines + ['']
+            rows.append([
+                'Top-GAP' if model == 'topgap' else model, seed, curve or '-',
+                f'{v["verdict"]}: {v["reason"]}'
+            ])
+    return markdown_table(['model', 'seed', 'val per epoch', 'verdict'],
+                          rows) + ['']
 
 
 def _time_line(seconds: Dict[str, Dict[str, float]]) -> List[str]:
@@ -470,17 +473,13 @@ def _split_table(rows: Dict[str, Dict], columns: tuple) -> List[str]:
     table += [(f'twin, {m}' if m in MODEL_METHODS else m,
                lambda r, m=m: r.get('baselines', {}).get(m))
               for m in methods]
-    lines = [
-        '| model | ' + ' | '.join(short for _, short, _ in shown) + ' |',
-        '|---' * (len(shown) + 1) + '|'
-    ]
-    for name, get in table:
-        lines.append(f'| {name} | ' + ' | '.join(
-            _fmt(get(rows[key]), scale) for key, _, scale in shown) + ' |')
+    body = [[name] + [_fmt(get(rows[key]), scale) for key, _, scale in shown]
+            for name, get in table]
     papers = [rows[key].get('paper') for key, _, _ in shown]
     if any(p is not None for p in papers):
-        lines.append('| paper, Top-GAP | ' + ' | '.join(
-            '-' if p is None else str(p) for p in papers) + ' |')
+        body.append(['paper, Top-GAP'] +
+                    ['-' if p is None else str(p) for p in papers])
+    lines = markdown_table(['model'] + [short for _, short, _ in shown], body)
     return lines
 
 
