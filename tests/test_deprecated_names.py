@@ -49,3 +49,17 @@ def test_markdown_table_refuses_ragged_rows_and_unknown_alignments():
         markdown_table(['a', 'b'], [], ['left'])
     with pytest.raises(ValueError, match='`align`'):
         markdown_table(['a'], [], ['middle'])
+
+
+def test_former_bpda_context_name_swaps_the_pooling_back():
+    from topgap_mm.evaluation.robustness import (smooth_top_gap_backward,
+                                                 smooth_topgap_backward)
+    from topgap_mm.models.heads import TopGAPClsHead
+    model = torch.nn.Module()
+    model.head = TopGAPClsHead(num_classes=3, in_channels=8, k=4)
+    pool = model.head.pool
+    with pytest.warns(FutureWarning, match='smooth_topgap_backward'):
+        with smooth_top_gap_backward(model):
+            assert model.head.pool is not pool
+    assert model.head.pool is pool
+    assert smooth_topgap_backward is not smooth_top_gap_backward

@@ -13,7 +13,7 @@ from mmpretrain.structures import DataSample
 from topgap_mm.datasets.fashion_backgrounds import FashionBackgroundsDataset
 from topgap_mm.evaluation.robustness import (AttackDistance, AuditConfig,
                                              RobustAccuracy, run_audit,
-                                             smooth_top_gap_backward)
+                                             smooth_topgap_backward)
 from topgap_mm.evaluation.robustness.attacks import (build_attack, fgsm,
                                                      input_gradient, pgd)
 from topgap_mm.evaluation.robustness.corruptions import (ApplyCorruption,
@@ -351,7 +351,7 @@ def test_bpda_keeps_logits_exact_and_smooths_gradient(surrogate):
     images, labels = torch.rand(2, 3, 12, 12), torch.tensor([0, 1])
     exact = pixel_model(images)
     plain = input_gradient(pixel_model, images, labels)
-    with smooth_top_gap_backward(model, surrogate):
+    with smooth_topgap_backward(model, surrogate):
         assert torch.equal(pixel_model(images), exact)
         smooth = input_gradient(pixel_model, images, labels)
     assert model.head.pool is pool
@@ -359,7 +359,7 @@ def test_bpda_keeps_logits_exact_and_smooths_gradient(surrogate):
     # (nearly) all, so more input pixels get a gradient.
     assert (smooth != 0).sum() > (plain != 0).sum()
     with pytest.raises(ValueError, match='TopGAP'):
-        with smooth_top_gap_backward(TinyClassifier()):
+        with smooth_topgap_backward(TinyClassifier()):
             pass
 
 

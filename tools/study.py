@@ -32,7 +32,7 @@ if ROOT not in sys.path:
 # Before MMEngine: registers the metrics the spec checks and silences
 # known-harmless warnings of the imports below (see topgap_mm.compat).
 import topgap_mm  # noqa: E402,F401,I001
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 
 from topgap_mm.study import (StudyRunner, StudySpec, plan_lines,  # noqa: E402
                              write_report)
@@ -113,15 +113,10 @@ def parse_args():
 
 def main():
     args = parse_args()
-    if not osp.isfile(args.config):
-        sys.exit(f'study.py: no study config {args.config!r}.')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    if 'study' not in cfg:
-        sys.exit(f'study.py: {args.config} has no `study` dict; see '
-                 'configs/studies/embedded.py for the format.')
-    spec = StudySpec(cfg.to_dict()['study'], ROOT)
+    try:
+        spec = StudySpec.fromfile(args.config, ROOT, args.cfg_options)
+    except (FileNotFoundError, KeyError) as error:
+        sys.exit(f'study.py: {error.args[0]}')
     work_dir = args.work_dir or osp.join(
         'work_dirs', 'studies',
         osp.splitext(osp.basename(args.config))[0])

@@ -1,7 +1,7 @@
 from .baselines import center_gaussian_cams, uniform_cams
 from .bcos_contributions import (bcos_cams, bcos_contribution_maps,
                                  is_bcos_model)
-from .cam import original_cams
+from .original_cam import original_cams
 from .grad_cam_library import (eigencam_cams, gradcam_plusplus_cams,
                                layercam_cams, library_cams, scorecam_cams,
                                xgradcam_cams)

@@ -17,7 +17,7 @@ from bcos.common import explanation_mode
 
 from mmpretrain.structures import DataSample
 from ..models.classifiers.bcos_classifier import BcosResNetBackbone
-from .cam import check_classifier_inputs
+from .classifier_parts import check_classifier_inputs
 from .gradcam import cut_at_layer, the_leaf
 from .normalize import normalize_cams
 from .topgap_cam import Target, select_classes

@@ -54,7 +54,7 @@ import torch.nn as nn
 import tqdm
 
 from mmpretrain.structures import DataSample
-from .cam import check_classifier_inputs
+from .classifier_parts import check_classifier_inputs
 from .gradcam import Layer, cut_at_layer, resolve_target_layer, the_leaf
 from .normalize import normalize_cams
 from .topgap_cam import Target, select_classes

@@ -7,7 +7,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmpretrain.structures import DataSample
-from .cam import check_classifier_inputs
+from .classifier_parts import check_classifier_inputs
 from .normalize import normalize_cams
 from .tokens import TokenGrid, default_token_layer, is_token_backbone
 from .topgap_cam import Target, select_classes

@@ -7,7 +7,7 @@ import torch.nn as nn
 from mmpretrain.structures import DataSample
 from .baselines import center_gaussian_cams, uniform_cams
 from .bcos_contributions import bcos_cams, is_bcos_model
-from .cam import original_cams
+from .original_cam import original_cams
 from .grad_cam_library import (eigencam_cams, gradcam_plusplus_cams,
                                layercam_cams, scorecam_cams, xgradcam_cams)
 from .gradcam import gradcam_cams

@@ -6,7 +6,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mmpretrain.structures import DataSample
-from .cam import backbone_maps, check_classifier_inputs
+from .classifier_parts import backbone_maps, check_classifier_inputs
 from .normalize import normalize_cams
 from .topgap_cam import Target, select_classes
 

@@ -24,7 +24,7 @@ Every key with its default and meaning: ``docs/en/user_guides/studies.md``,
 import copy
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from mmengine.config import Config
 
@@ -83,13 +83,18 @@ DEFAULTS = dict(
 )
 
 
-def check_twin(topgap: str, twin: str, name: str = '') -> None:
+def check_twin(topgap: str,
+               twin: str,
+               name: str = '',
+               read: Callable[[str], Config] = Config.fromfile) -> None:
     """Check that a twin differs from its Top-GAP config in the model only.
 
     Args:
         topgap (str): The Top-GAP config's path.
         twin (str): The standard twin's path.
         name (str): The pair's name, for the message.
+        read (Callable): Reads a config file. Defaults to
+            ``Config.fromfile``.
 
     Raises:
         ValueError: Naming the first of :data:`SHARED_KEYS` that differs
@@ -97,10 +102,13 @@ def check_twin(topgap: str, twin: str, name: str = '') -> None:
     """
     _check_shared(topgap, twin, SHARED_KEYS, f'Pair {name!r}', 'its twin',
                   'a twin must share data, schedule and preprocessing and '
-                  'differ in the model only.')
+                  'differ in the model only.', read)
 
 
-def check_peer(topgap: str, peer: str, name: str = '') -> None:
+def check_peer(topgap: str,
+               peer: str,
+               name: str = '',
+               read: Callable[[str], Config] = Config.fromfile) -> None:
     """Check that a peer trains on its Top-GAP config's data for as long.
 
     A peer is another design (a B-cos network, say) compared on the same
@@ -111,6 +119,8 @@ def check_peer(topgap: str, peer: str, name: str = '') -> None:
         topgap (str): The Top-GAP config's path.
         peer (str): The peer's config path.
         name (str): The pair and peer, for the message.
+        read (Callable): Reads a config file. Defaults to
+            ``Config.fromfile``.
 
     Raises:
         ValueError: Naming the first of :data:`PEER_SHARED_KEYS` that
@@ -118,12 +128,14 @@ def check_peer(topgap: str, peer: str, name: str = '') -> None:
     """
     _check_shared(topgap, peer, PEER_SHARED_KEYS, f'Peer {name!r}',
                   'the peer', 'a peer must train and be tested on the same '
-                  'data, split for split, for the same number of epochs.')
+                  'data, split for split, for the same number of epochs.',
+                  read)
 
 
-def _check_shared(topgap: str, other: str, keys: Tuple[str, ...],
-                  who: str, role: str, rule: str) -> None:
-    a, b = Config.fromfile(topgap), Config.fromfile(other)
+def _check_shared(topgap: str, other: str, keys: Tuple[str, ...], who: str,
+                  role: str, rule: str, read: Callable[[str],
+                                                       Config]) -> None:
+    a, b = read(topgap), read(other)
     for key in keys:
         va, vb = a.get(key), b.get(key)
         if isinstance(va, dict) and isinstance(vb, dict):
@@ -198,6 +210,8 @@ class StudySpec:
         #: The study dict as given, for a cluster job to check it again.
         self.raw = copy.deepcopy(study)
         self.root = root
+        # Each config file is read once, by every check that needs it.
+        self._configs: Dict[str, Config] = {}
         self.seeds = self._check_seeds(cfg['seeds'])
         self.regimes = self._check_regimes(cfg['regimes'])
         self.pairs = self._check_pairs(cfg['pairs'])
@@ -251,15 +265,32 @@ class StudySpec:
         self.paper = dict(cfg['paper'])
 
     @classmethod
-    def fromfile(cls, path: str, root: str = '.') -> 'StudySpec':
-        """Read the ``study`` dict of a study config file."""
+    def fromfile(cls,
+                 path: str,
+                 root: str = '.',
+                 cfg_options: Optional[dict] = None) -> 'StudySpec':
+        """Read the ``study`` dict of a study config file.
+
+        Args:
+            path (str): The study config.
+            root (str): What the pairs' config paths are relative to.
+            cfg_options (dict, optional): Overrides merged into the file,
+                as ``tools/study.py --cfg-options`` gives them.
+        """
         if not osp.isfile(path):
             raise FileNotFoundError(f'Study config {path!r} does not exist.')
         cfg = Config.fromfile(path)
+        if cfg_options:
+            cfg.merge_from_dict(cfg_options)
         if 'study' not in cfg:
             raise KeyError(f'{path} has no `study` dict; see '
                            'configs/studies/embedded.py for the format.')
         return cls(cfg.to_dict()['study'], root)
+
+    def _config(self, path: str) -> Config:
+        if path not in self._configs:
+            self._configs[path] = Config.fromfile(path)
+        return self._configs[path]
 
     def _check_test_splits(self, splits) -> Dict[str, Dict]:
         """``test_splits`` as name -> options of the evaluation config.
@@ -316,7 +347,7 @@ class StudySpec:
         one of the test splits: MMPretrain's configs often validate on the
         test set."""
         for path in (pair['topgap'], pair['twin'], *pair['peers'].values()):
-            cfg = Config.fromfile(path)
+            cfg = self._config(path)
             val = cfg.get('val_dataloader', {}).get('dataset')
             if val is None:
                 raise ValueError(
@@ -397,10 +428,11 @@ class StudySpec:
                         f'`study.pairs[{i}].{key}`: config {path!r} does '
                         'not exist.')
                 paths[key] = full
-            check_twin(paths['topgap'], paths['twin'], pair['name'])
+            check_twin(paths['topgap'], paths['twin'], pair['name'],
+                       self._config)
             for p in peers:
                 check_peer(paths['topgap'], paths[f'peers.{p}'],
-                           f'{pair["name"]}.{p}')
+                           f'{pair["name"]}.{p}', self._config)
             checked.append(
                 dict(name=pair['name'], topgap=paths['topgap'],
                      twin=paths['twin'],

@@ -267,4 +267,3 @@ def batched(total: int, batch_size: int) -> List[slice]:
         slice(i, min(i + batch_size, total))
         for i in range(0, total, batch_size)
     ]
-

@@ -7,130 +7,38 @@ top-k pooling is close to k-WTA, whose robustness was exactly that
 (Tramer et al. 2020). :func:`run_audit` runs, at one L-inf radius, a
 one-step attack, stronger PGD (more steps, restarts), PGD on a margin
 loss, a black-box Square attack, transfer from a standard twin, an
-adaptive attack through a smooth surrogate of top-k pooling and,
-optionally, the original AutoAttack; then an epsilon sweep. A sample
-counts as robust only if it is classified correctly clean and under every
-attack at the audit's radius. Flags mark the usual signs of masking.
+adaptive attack through a smooth surrogate of top-k pooling (see
+:mod:`.bpda`) and, optionally, the original AutoAttack; then an epsilon
+sweep. A sample counts as robust only if it is classified correctly clean
+and under every attack at the audit's radius. Flags mark the usual signs
+of masking.
+
+The audit is three steps: :func:`build_attacks`, :func:`run_attacks` and
+:func:`raise_flags`; :func:`format_report` writes the result as Markdown.
 """
-import contextlib
 import dataclasses
 import math
-from typing import Dict, Iterator, List, Optional, Sequence
+from functools import partial, reduce
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 
-from ...cam import is_topgap_model
 from ...models.pixel_space import PixelSpaceModel
-from ...models.utils.top_gap import TopGAP, resolve_k
-from .attacks import (_torchattacks, batched, check_eps, check_images, fgsm,
+from ...utils import markdown_table
+from .attacks import (batched, build_attack, check_eps, check_images, fgsm,
                       input_gradient, pgd, predict)
+from .bpda import SURROGATES, SmoothBackwardModel, bpda_skip_note
 
 #: Attack kinds, used to decide the flags.
 ONE_STEP, WHITE_BOX, BLACK_BOX, TRANSFER, ADAPTIVE, ENSEMBLE = (
     'one-step', 'white-box', 'black-box', 'transfer', 'adaptive', 'ensemble')
-SURROGATES = ('gap', 'soft_topk')
 
+#: Report name of the original AutoAttack.
+AUTOATTACK = 'AutoAttack-standard (pyautoattack)'
 
-class SmoothTopGAPBackward(nn.Module):
-    """Exact Top-GAP forward, a smooth surrogate's gradient backward (BPDA).
-
-    The output is ``exact.detach() + (soft - soft.detach())``: its value is
-    the exact Top-GAP score bit for bit (``soft - soft.detach()`` is 0), and
-    its gradient is the surrogate's. Surrogates:
-
-    - ``'gap'``: the mean over all positions, so every position of the CAM
-      receives gradient, not only the k selected ones.
-    - ``'soft_topk'``: a sigmoid-weighted mean
-      ``sum(w * cam) / sum(w)`` with ``w = sigmoid((cam - t) / T)``, ``t``
-      the k-th largest value of the channel and ``T = temperature *
-      std(cam)`` (both without gradient): about k positions get weight
-      near 1, and positions just below the cut still receive gradient, so
-      the attack can see which positions would enter the top k.
-
-    Args:
-        pool (TopGAP): The head's exact pooling.
-        surrogate (str): ``'gap'`` or ``'soft_topk'``.
-        temperature (float): Width of the soft cut in channel standard
-            deviations (``'soft_topk'`` only).
-    """
-
-    def __init__(self,
-                 pool: TopGAP,
-                 surrogate: str = 'soft_topk',
-                 temperature: float = 0.5):
-        super().__init__()
-        if surrogate not in SURROGATES:
-            raise ValueError(f'`surrogate` must be one of {SURROGATES}, got '
-                             f'{surrogate!r}.')
-        if temperature <= 0:
-            raise ValueError(f'`temperature` must be positive, got '
-                             f'{temperature}.')
-        self.pool = pool
-        self.surrogate = surrogate
-        self.temperature = temperature
-
-    def soft(self, cam: torch.Tensor) -> torch.Tensor:
-        """The surrogate pooling of (N, C, H, W) maps, (N, C) out."""
-        flat = cam.flatten(2)
-        if self.surrogate == 'gap':
-            return flat.mean(dim=2)
-        num = resolve_k(self.pool.k, *cam.shape[-2:])
-        with torch.no_grad():
-            cut = flat.topk(num, dim=2).values[..., -1:]
-            width = self.temperature * flat.std(dim=2, keepdim=True) + 1e-12
-        weights = torch.sigmoid((flat - cut) / width)
-        return (weights * flat).sum(dim=2) / weights.sum(dim=2)
-
-    def forward(self, cam: torch.Tensor) -> torch.Tensor:
-        soft = self.soft(cam)
-        return self.pool(cam).detach() + (soft - soft.detach())
-
-
-@contextlib.contextmanager
-def smooth_top_gap_backward(model: nn.Module,
-                            surrogate: str = 'soft_topk',
-                            temperature: float = 0.5) -> Iterator[None]:
-    """Swap a Top-GAP head's pooling for :class:`SmoothTopGAPBackward`.
-
-    The logits stay exact inside the context; only their gradient changes.
-    The original pooling is put back on exit, also after an error.
-
-    Args:
-        model (nn.Module): A classifier whose ``head.pool`` is a
-            :class:`TopGAP`.
-        surrogate (str): See :class:`SmoothTopGAPBackward`.
-        temperature (float): See :class:`SmoothTopGAPBackward`.
-
-    Raises:
-        ValueError: If the model has no Top-GAP head.
-    """
-    head = getattr(model, 'head', None)
-    pool = getattr(head, 'pool', None)
-    if not isinstance(pool, TopGAP):
-        raise ValueError('The adaptive attack needs a model whose '
-                         '`head.pool` is TopGAP (a TopGAPClsHead).')
-    head.pool = SmoothTopGAPBackward(pool, surrogate, temperature)
-    try:
-        yield
-    finally:
-        head.pool = pool
-
-
-def bpda_skip_note(model: nn.Module) -> Optional[str]:
-    """Why the adaptive (BPDA) attack does not apply to ``model``, or None
-    where it does: it smooths the backward of :class:`TopGAP` pooling, so
-    it needs a Top-GAP head (:func:`is_topgap_model`) that pools with it.
-    """
-    if not is_topgap_model(model):
-        return ('No Top-GAP head: the adaptive (BPDA) attack does not '
-                'apply.')
-    pool = getattr(model.head, 'pool', None)
-    if isinstance(pool, TopGAP):
-        return None
-    return (f'The Top-GAP head pools its CAM with {type(pool).__name__}, '
-            'not TopGAP: the adaptive (BPDA) attack, a smooth backward of '
-            'top-k pooling, does not apply.')
+#: An attack: ``(images, labels) -> adversarial images``.
+AttackFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 @dataclasses.dataclass
@@ -185,6 +93,40 @@ class AuditConfig:
                                  f'got {surrogate!r}.')
 
 
+class AuditAttack(NamedTuple):
+    """One attack of the audit at its radius.
+
+    Args:
+        kind (str): One of the attack kinds (``ONE_STEP``, ``WHITE_BOX``,
+            ...), which decide the flags.
+        attack (AttackFn): ``(images, labels) -> adversarial images``.
+        batched (bool): Whether the audit feeds it ``batch_size`` images at
+            a time; False for an attack that batches the images itself.
+    """
+    kind: str
+    attack: AttackFn
+    batched: bool = True
+
+
+@dataclasses.dataclass
+class AuditResults:
+    """What :func:`run_attacks` measured.
+
+    Args:
+        attacks (dict): Attack name -> ``{kind, eps, acc}``, in run order.
+        per_sample (dict): ``'clean'``, each attack's name and ``'robust'``
+            -> (N, ) bool, correct clean (and under that attack; under
+            every attack for ``'robust'``).
+        eps_sweep (list[dict]): ``{eps, acc}`` per radius of the sweep.
+        zero_gradient (torch.Tensor): (N, ) bool, whether the margin
+            loss's input gradient is exactly zero.
+    """
+    attacks: Dict[str, dict]
+    per_sample: Dict[str, torch.Tensor]
+    eps_sweep: List[dict]
+    zero_gradient: torch.Tensor
+
+
 def autoattack_available() -> bool:
     """Whether the original AutoAttack code (``pyautoattack``) imports."""
     try:
@@ -195,9 +137,10 @@ def autoattack_available() -> bool:
 
 
 def _run_autoattack(model: PixelSpaceModel, images: torch.Tensor,
-                    labels: torch.Tensor, eps: float, num_classes: int,
-                    batch_size: int, seed: int) -> torch.Tensor:
+                    labels: torch.Tensor, eps: float, batch_size: int,
+                    seed: int) -> torch.Tensor:
     from pyautoattack import AutoAttack
+    num_classes = _num_classes(model, images)
     attack = AutoAttack(
         model, eps=eps, version='standard', device=images.device, seed=seed)
     # The standard version targets the 9 most likely other classes; with
@@ -209,11 +152,222 @@ def _run_autoattack(model: PixelSpaceModel, images: torch.Tensor,
     return adversarial
 
 
-def _progress(total: int, enabled: bool):
-    if not enabled:
-        return contextlib.nullcontext(None)
-    from tqdm import tqdm
-    return tqdm(total=total, desc='robustness audit', unit='attack')
+@torch.no_grad()
+def _num_classes(model: nn.Module, images: torch.Tensor) -> int:
+    return model(images[:1]).shape[1]
+
+
+def _strong_pgd(pixel_model: PixelSpaceModel, cfg: AuditConfig,
+                **kwargs) -> AttackFn:
+    """PGD with the audit's radius, steps, restarts and seed."""
+    return partial(
+        pgd, pixel_model, eps=cfg.eps, steps=cfg.pgd_steps,
+        restarts=cfg.restarts, seed=cfg.seed, **kwargs)
+
+
+def build_attacks(
+        model: nn.Module, pixel_model: PixelSpaceModel,
+        twin_model: Optional[PixelSpaceModel],
+        cfg: AuditConfig) -> Tuple[Dict[str, AuditAttack], List[str]]:
+    """The attacks of the audit at ``cfg.eps``, by report name.
+
+    Args:
+        model (nn.Module): The audited classifier, for the BPDA attack.
+        pixel_model (PixelSpaceModel): The audited classifier on [0, 1]
+            images.
+        twin_model (PixelSpaceModel, optional): A standard classifier to
+            craft transfer attacks on; None skips them.
+        cfg (AuditConfig): What to run.
+
+    Returns:
+        tuple[dict[str, AuditAttack], list[str]]: The attacks, in the
+        report's order, and a note for each kind of attack skipped.
+    """
+    tag = f'{cfg.pgd_steps}x{cfg.restarts}'
+    square = dict(
+        type='Square', eps=cfg.eps, n_queries=cfg.square_queries,
+        seed=cfg.seed)
+    attacks = {
+        'FGSM':
+        AuditAttack(ONE_STEP, partial(fgsm, pixel_model, eps=cfg.eps)),
+        f'PGD-CE-{tag}':
+        AuditAttack(WHITE_BOX, _strong_pgd(pixel_model, cfg)),
+        f'PGD-margin-{tag}':
+        AuditAttack(WHITE_BOX, _strong_pgd(pixel_model, cfg, loss='margin')),
+        f'Square-{cfg.square_queries}':
+        AuditAttack(BLACK_BOX, build_attack(square, pixel_model)),
+    }
+    notes = []
+    if twin_model is not None:
+        attacks[f'transfer-PGD-{tag}'] = AuditAttack(
+            TRANSFER,
+            _strong_pgd(
+                pixel_model, cfg, loss='margin', grad_model=twin_model))
+    else:
+        notes.append('No twin given: transfer attacks skipped.')
+    skip_bpda = bpda_skip_note(model)
+    if skip_bpda is None:
+        for surrogate in cfg.surrogates:
+            smooth = SmoothBackwardModel(pixel_model, surrogate)
+            attacks[f'BPDA-{surrogate}-PGD-{tag}'] = AuditAttack(
+                ADAPTIVE,
+                _strong_pgd(
+                    pixel_model, cfg, loss='margin', grad_model=smooth))
+    else:
+        notes.append(skip_bpda)
+    if cfg.autoattack and autoattack_available():
+        # The original code batches the images itself, and seeds once for
+        # the whole set.
+        attacks[AUTOATTACK] = AuditAttack(
+            ENSEMBLE,
+            partial(
+                _run_autoattack, pixel_model, eps=cfg.eps,
+                batch_size=cfg.batch_size, seed=cfg.seed),
+            batched=False)
+    elif cfg.autoattack:
+        notes.append('AutoAttack requested but `pyautoattack` is not '
+                     'installed (`pip install pyautoattack`); skipped.')
+    return attacks, notes
+
+
+class _Progress:
+    """A tqdm bar over the audit's steps, or nothing where disabled.
+
+    Args:
+        total (int): Number of steps.
+        enabled (bool): Show the bar.
+    """
+
+    def __init__(self, total: int, enabled: bool):
+        self.bar = None
+        if enabled:
+            from tqdm import tqdm
+            self.bar = tqdm(total=total, desc='robustness audit',
+                            unit='attack')
+
+    def __enter__(self) -> '_Progress':
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def tick(self, name: str) -> None:
+        """Count one step done, ``name`` the step."""
+        if self.bar is not None:
+            self.bar.set_postfix_str(name)
+            self.bar.update()
+
+
+def correct_under(pixel_model: PixelSpaceModel,
+                  images: torch.Tensor,
+                  labels: torch.Tensor,
+                  batch_size: int,
+                  attack: Optional[AttackFn] = None) -> torch.Tensor:
+    """Per-sample correctness of ``pixel_model``, clean or under an attack.
+
+    Args:
+        pixel_model (PixelSpaceModel): The audited classifier.
+        images (torch.Tensor): (N, 3, H, W) images in [0, 1].
+        labels (torch.Tensor): (N, ) true labels.
+        batch_size (int): Images attacked and predicted together.
+        attack (AttackFn, optional): None predicts the clean images.
+
+    Returns:
+        torch.Tensor: (N, ) bool, whether the prediction is the label.
+    """
+    correct = []
+    for s in batched(len(images), batch_size):
+        inputs = images[s] if attack is None else attack(images[s], labels[s])
+        correct.append(predict(pixel_model, inputs) == labels[s])
+    return torch.cat(correct)
+
+
+def zero_gradient(pixel_model: PixelSpaceModel, images: torch.Tensor,
+                  labels: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """Which samples have an exactly zero input gradient of the margin loss.
+
+    The margin loss does not saturate on confident predictions, so a zero
+    gradient means the logits are locally constant, not just that the
+    softmax has saturated (which cross-entropy would report).
+
+    Args:
+        pixel_model (PixelSpaceModel): The audited classifier.
+        images (torch.Tensor): (N, 3, H, W) images in [0, 1].
+        labels (torch.Tensor): (N, ) true labels.
+        batch_size (int): Images differentiated together.
+
+    Returns:
+        torch.Tensor: (N, ) bool.
+    """
+    return torch.cat([
+        input_gradient(pixel_model, images[s], labels[s],
+                       'margin').flatten(1).abs().amax(dim=1) == 0
+        for s in batched(len(images), batch_size)
+    ])
+
+
+def run_attacks(pixel_model: PixelSpaceModel,
+                attacks: Dict[str, AuditAttack],
+                images: torch.Tensor,
+                labels: torch.Tensor,
+                cfg: AuditConfig,
+                progress: bool = True) -> AuditResults:
+    """Run the audit's attacks, then the eps sweep, and measure them.
+
+    An attack counts a sample as correct only if it is correct clean too,
+    so the per-sample worst case (``'robust'``) is the samples correct
+    under every attack. The sweep runs PGD on the margin loss at each
+    radius of ``cfg.eps_list`` in increasing order and stops at the first
+    radius where no sample is left correct.
+
+    Args:
+        pixel_model (PixelSpaceModel): The audited classifier.
+        attacks (dict[str, AuditAttack]): From :func:`build_attacks`.
+        images (torch.Tensor): (N, 3, H, W) images in [0, 1], on the
+            model's device.
+        labels (torch.Tensor): (N, ) true labels, on the model's device.
+        cfg (AuditConfig): The audit's radius, sweep and batch size.
+        progress (bool): Show a progress bar. Defaults to True.
+
+    Returns:
+        AuditResults: The accuracies and per-sample correctness.
+    """
+    size = cfg.batch_size
+    total = 2 + len(attacks) + len(cfg.eps_list)
+    with _Progress(total, progress) as bar:
+        clean = correct_under(pixel_model, images, labels, size)
+        bar.tick('clean')
+        zero = zero_gradient(pixel_model, images, labels, size)
+        bar.tick('gradients')
+        per_sample = dict(clean=clean)
+        for name, entry in attacks.items():
+            per_sample[name] = clean & correct_under(
+                pixel_model, images, labels,
+                size if entry.batched else len(images), entry.attack)
+            bar.tick(name)
+        sweep = []
+        for eps in cfg.eps_list:
+            attack = partial(
+                pgd, pixel_model, eps=eps, steps=cfg.sweep_steps,
+                loss='margin', seed=cfg.seed)
+            correct = clean & correct_under(pixel_model, images, labels,
+                                            size, attack)
+            sweep.append(dict(eps=eps, acc=_accuracy(correct)))
+            bar.tick(f'sweep eps={eps:.4f}')
+            if not correct.any():
+                break
+    per_sample['robust'] = reduce(torch.logical_and, per_sample.values())
+    results = {
+        name: dict(kind=entry.kind, eps=cfg.eps,
+                   acc=_accuracy(per_sample[name]))
+        for name, entry in attacks.items()
+    }
+    return AuditResults(results, per_sample, sweep, zero)
+
+
+def _accuracy(correct: torch.Tensor) -> float:
+    return correct.float().mean().item()
 
 
 def _beats(better: torch.Tensor, worse: torch.Tensor, min_gap: int) -> bool:
@@ -221,6 +375,52 @@ def _beats(better: torch.Tensor, worse: torch.Tensor, min_gap: int) -> bool:
     clearly fewer correct samples than the one with ``worse``."""
     gap = int(worse.sum()) - int(better.sum())
     return gap >= max(min_gap, math.ceil(0.01 * len(better)))
+
+
+def _strongest(results: AuditResults,
+               kinds: Sequence[str]) -> Optional[torch.Tensor]:
+    """Per-sample correctness under the strongest attack of ``kinds``, or
+    None where the audit ran none of them."""
+    correct = [
+        results.per_sample[name] for name, row in results.attacks.items()
+        if row['kind'] in kinds
+    ]
+    return min(correct, key=lambda c: int(c.sum()), default=None)
+
+
+def _kind_beats(results: AuditResults, kind: str, reference: torch.Tensor,
+                min_gap: int) -> bool:
+    """Whether the strongest attack of ``kind`` clearly beats the attack
+    of per-sample correctness ``reference``; False if none of ``kind``
+    ran."""
+    best = _strongest(results, [kind])
+    return best is not None and _beats(best, reference, min_gap)
+
+
+def raise_flags(results: AuditResults, min_gap: int) -> Dict[str, bool]:
+    """The audit's signs of gradient masking, see :data:`FLAG_TEXT`.
+
+    Args:
+        results (AuditResults): From :func:`run_attacks`.
+        min_gap (int): See :class:`AuditConfig`.
+
+    Returns:
+        dict[str, bool]: Flag name -> raised, in :data:`FLAG_TEXT`'s order.
+    """
+    white = _strongest(results, [WHITE_BOX])
+    gradient = _strongest(results, [ONE_STEP, WHITE_BOX])
+    return dict(
+        one_step_beats_iterative=_kind_beats(results, ONE_STEP, white,
+                                             min_gap),
+        black_box_beats_white_box=_kind_beats(results, BLACK_BOX, gradient,
+                                              min_gap),
+        transfer_beats_white_box=_kind_beats(results, TRANSFER, gradient,
+                                             min_gap),
+        adaptive_beats_white_box=_kind_beats(results, ADAPTIVE, white,
+                                             min_gap),
+        no_zero_at_max_eps=results.eps_sweep[-1]['acc'] > 0,
+        zero_gradients=bool(results.zero_gradient.any()),
+    )
 
 
 def run_audit(model: nn.Module,
@@ -260,174 +460,24 @@ def run_audit(model: nn.Module,
     device = pixel_model.mean.device
     images, labels = images.to(device), labels.to(device)
     twin_model = None if twin is None else PixelSpaceModel(twin)
-    eps = cfg.eps
-    notes: List[str] = []
-    slices = batched(len(images), cfg.batch_size)
-
-    def per_batch(attack) -> torch.Tensor:
-        """Per-sample correctness of ``model`` under ``attack``."""
-        return torch.cat([
-            predict(pixel_model, attack(images[s], labels[s])) == labels[s]
-            for s in slices
-        ])
-
-    steps, restarts, seed = cfg.pgd_steps, cfg.restarts, cfg.seed
-    attacks = {
-        'FGSM': (ONE_STEP, lambda x, y: fgsm(pixel_model, x, y, eps)),
-        f'PGD-CE-{steps}x{restarts}': (
-            WHITE_BOX, lambda x, y: pgd(
-                pixel_model, x, y, eps, steps=steps, restarts=restarts,
-                seed=seed)),
-        f'PGD-margin-{steps}x{restarts}': (
-            WHITE_BOX, lambda x, y: pgd(
-                pixel_model, x, y, eps, steps=steps, restarts=restarts,
-                loss='margin', seed=seed)),
-    }
-    square = _torchattacks().Square(
-        pixel_model, norm='Linf', eps=eps, n_queries=cfg.square_queries,
-        seed=seed)
-    attacks[f'Square-{cfg.square_queries}'] = (BLACK_BOX, square)
-    if twin_model is not None:
-        attacks[f'transfer-PGD-{steps}x{restarts}'] = (
-            TRANSFER, lambda x, y: pgd(
-                pixel_model, x, y, eps, steps=steps, restarts=restarts,
-                loss='margin', grad_model=twin_model, seed=seed))
-    else:
-        notes.append('No twin given: transfer attacks skipped.')
-    adaptive = []
-    skip_bpda = bpda_skip_note(model)
-    if skip_bpda is None:
-        for surrogate in cfg.surrogates:
-            name = f'BPDA-{surrogate}-PGD-{steps}x{restarts}'
-            adaptive.append(name)
-            attacks[name] = (ADAPTIVE, _bpda(model, pixel_model, eps, steps,
-                                             restarts, surrogate, seed))
-    else:
-        notes.append(skip_bpda)
-    if cfg.autoattack and not autoattack_available():
-        notes.append('AutoAttack requested but `pyautoattack` is not '
-                     'installed (`pip install pyautoattack`); skipped.')
-
-    results: Dict[str, dict] = {}
-    per_sample: Dict[str, torch.Tensor] = {}
-    total = 2 + len(attacks) + int(cfg.autoattack) + len(cfg.eps_list)
-    with _progress(total, progress) as bar:
-
-        def tick(name: str) -> None:
-            if bar is not None:
-                bar.set_postfix_str(name)
-                bar.update()
-
-        clean = torch.cat(
-            [predict(pixel_model, images[s]) == labels[s] for s in slices])
-        per_sample['clean'] = clean
-        tick('clean')
-        # The margin loss does not saturate on confident predictions, so a
-        # zero gradient means the logits are locally constant, not just
-        # that the softmax has saturated (which CE would report).
-        zero = torch.cat([
-            input_gradient(pixel_model, images[s], labels[s],
-                           'margin').flatten(1).abs().amax(dim=1) == 0
-            for s in slices
-        ])
-        tick('gradients')
-        for name, (kind, attack) in attacks.items():
-            per_sample[name] = per_batch(attack) & clean
-            results[name] = dict(kind=kind, eps=eps)
-            tick(name)
-        if cfg.autoattack and autoattack_available():
-            name = 'AutoAttack-standard (pyautoattack)'
-            adversarial = _run_autoattack(pixel_model, images, labels, eps,
-                                          _num_classes(pixel_model, images),
-                                          cfg.batch_size, seed)
-            per_sample[name] = (predict(pixel_model, adversarial)
-                                == labels) & clean
-            results[name] = dict(kind=ENSEMBLE, eps=eps)
-            tick(name)
-        sweep = []
-        for sweep_eps in cfg.eps_list:
-            correct = per_batch(lambda x, y: pgd(
-                pixel_model, x, y, sweep_eps, steps=cfg.sweep_steps,
-                loss='margin', seed=seed)) & clean
-            sweep.append(
-                dict(eps=sweep_eps, acc=correct.float().mean().item()))
-            tick(f'sweep eps={sweep_eps:.4f}')
-            if not correct.any():
-                break
-
-    for name in results:
-        results[name]['acc'] = per_sample[name].float().mean().item()
-    robust = clean.clone()
-    for name in results:
-        robust &= per_sample[name]
-    per_sample['robust'] = robust
-    strongest = min(results, key=lambda n: results[n]['acc'])
-
-    def best_of(kind: str) -> Optional[torch.Tensor]:
-        names = [n for n in results if results[n]['kind'] == kind]
-        if not names:
-            return None
-        return per_sample[min(names, key=lambda n: per_sample[n].sum())]
-
-    white = best_of(WHITE_BOX)
-    gradient_based = [
-        per_sample[n] for n in results
-        if results[n]['kind'] in (ONE_STEP, WHITE_BOX)
-    ]
-    best_gradient = min(gradient_based, key=lambda c: int(c.sum()))
-    flags = dict(
-        one_step_beats_iterative=_beats(per_sample['FGSM'], white,
-                                        cfg.min_gap),
-        black_box_beats_white_box=_beats(
-            best_of(BLACK_BOX), best_gradient, cfg.min_gap),
-        transfer_beats_white_box=(twin_model is not None and _beats(
-            best_of(TRANSFER), best_gradient, cfg.min_gap)),
-        adaptive_beats_white_box=(bool(adaptive) and _beats(
-            best_of(ADAPTIVE), white, cfg.min_gap)),
-        no_zero_at_max_eps=sweep[-1]['acc'] > 0,
-        zero_gradients=bool(zero.any()),
-    )
+    attacks, notes = build_attacks(model, pixel_model, twin_model, cfg)
+    results = run_attacks(pixel_model, attacks, images, labels, cfg, progress)
+    accs = results.attacks
     return dict(
         num_samples=len(images),
-        eps=eps,
-        clean_acc=clean.float().mean().item(),
-        attacks=results,
-        robust_acc=robust.float().mean().item(),
-        strongest_attack=strongest,
-        eps_sweep=sweep,
-        zero_gradient_share=zero.float().mean().item(),
-        flags=flags,
+        eps=cfg.eps,
+        clean_acc=_accuracy(results.per_sample['clean']),
+        attacks=accs,
+        robust_acc=_accuracy(results.per_sample['robust']),
+        strongest_attack=min(accs, key=lambda name: accs[name]['acc']),
+        eps_sweep=results.eps_sweep,
+        zero_gradient_share=_accuracy(results.zero_gradient),
+        flags=raise_flags(results, cfg.min_gap),
         notes=notes,
-        per_sample={k: v.int().tolist()
-                    for k, v in per_sample.items()})
-
-
-@torch.no_grad()
-def _num_classes(model: nn.Module, images: torch.Tensor) -> int:
-    return model(images[:1]).shape[1]
-
-
-def _bpda(model: nn.Module, pixel_model: PixelSpaceModel, eps: float,
-          steps: int, restarts: int, surrogate: str, seed: int):
-    """PGD (margin loss) whose gradients come through a smooth top-k."""
-
-    def grad_model(x: torch.Tensor) -> torch.Tensor:
-        with smooth_top_gap_backward(model, surrogate):
-            return pixel_model(x)
-
-    def attack(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return pgd(
-            pixel_model,
-            x,
-            y,
-            eps,
-            steps=steps,
-            restarts=restarts,
-            loss='margin',
-            grad_model=grad_model,
-            seed=seed)
-
-    return attack
+        per_sample={
+            name: correct.int().tolist()
+            for name, correct in results.per_sample.items()
+        })
 
 
 FLAG_TEXT = dict(
@@ -457,30 +507,28 @@ def format_report(report: dict, title: str = 'Robustness audit') -> str:
         str: Markdown text, readable as plain text too.
     """
     eps = report['eps']
+    attack_rows = [['clean', '-', f'{report["clean_acc"]:.4f}']]
+    attack_rows += [[name, row['kind'], f'{row["acc"]:.4f}']
+                    for name, row in report['attacks'].items()]
+    attack_rows.append([
+        '**all attacks (per-sample worst case)**', '-',
+        f'**{report["robust_acc"]:.4f}**'
+    ])
+    sweep_rows = [[f'{row["eps"]:.5f}', f'{row["eps"] * 255:g}',
+                   f'{row["acc"]:.4f}'] for row in report['eps_sweep']]
     lines = [
         f'# {title}', '',
         f'{report["num_samples"]} samples, L-inf eps = {eps:.5f} '
         f'({eps * 255:g}/255). Accuracies are fractions of all samples; '
         f'a sample is robust only if correct clean and under every attack.',
-        '', '| attack | kind | accuracy |', '| --- | --- | --- |',
-        f'| clean | - | {report["clean_acc"]:.4f} |'
-    ]
-    for name, row in report['attacks'].items():
-        lines.append(f'| {name} | {row["kind"]} | {row["acc"]:.4f} |')
-    lines += [
-        f'| **all attacks (per-sample worst case)** | - | '
-        f'**{report["robust_acc"]:.4f}** |', '',
+        '', *markdown_table(['attack', 'kind', 'accuracy'], attack_rows), '',
         f'Strongest single attack: {report["strongest_attack"]}. '
         f'Share of samples with zero input gradient: '
         f'{report["zero_gradient_share"]:.4f}.', '',
-        '## Epsilon sweep (PGD, margin loss)', '', '| eps | eps x 255 | '
-        'accuracy |', '| --- | --- | --- |'
+        '## Epsilon sweep (PGD, margin loss)', '',
+        *markdown_table(['eps', 'eps x 255', 'accuracy'], sweep_rows),
+        '', '## Flags', ''
     ]
-    lines += [
-        f'| {row["eps"]:.5f} | {row["eps"] * 255:g} | {row["acc"]:.4f} |'
-        for row in report['eps_sweep']
-    ]
-    lines += ['', '## Flags', '']
     raised = [name for name, on in report['flags'].items() if on]
     lines += [f'- **{name}**: {FLAG_TEXT[name]}' for name in raised]
     if not raised:
