@@ -23,11 +23,11 @@ from test_public_datasets import write_cub, write_img
 from topgap_mm.datasets import (COCOSingleObject, CUBWithMasks,
                                 FashionBackgroundsDataset)
 from topgap_mm.datasets.cub_masks import read_cub_boxes
+from topgap_mm.datasets.image_orientation import orient_like_image
+from topgap_mm.datasets.object_boxes import boxes_from_xywh
 from topgap_mm.datasets.transforms import (LoadObjectBoxes,
                                            PackMaskedInputs)
 from topgap_mm.datasets.transforms.geometric import move_boxes, tight_box
-from topgap_mm.datasets.transforms.loading import (boxes_from_xywh,
-                                                   orient_like_image)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 REPEATS = 8

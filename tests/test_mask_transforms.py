@@ -14,8 +14,8 @@ import pytest
 
 from mmpretrain.registry import TRANSFORMS
 from topgap_mm.datasets.transforms.geometric import resize_mask
-from topgap_mm.datasets.transforms.loading import (LoadObjectMask,
-                                                   decode_object_mask)
+from topgap_mm.datasets.mask_conventions import decode_object_mask
+from topgap_mm.datasets.transforms.loading import LoadObjectMask
 
 #: Minimum share of agreeing pixels for an aligned transform.
 ALIGNED = 0.995

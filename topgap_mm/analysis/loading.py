@@ -1,6 +1,5 @@
 """Loading a trained classifier and its test set, for the analysis tools."""
 import copy
-import os.path as osp
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 import torch
@@ -14,18 +13,12 @@ from mmpretrain.registry import DATASETS, MODELS
 from ..evaluation.batch_cams import pixel_images
 from ..evaluation.ground_truth import labels_and_masks
 from ..utils.checkpoint import check_checkpoint, check_checkpoint_file
-
-
-def check_file(kind: str, path: str) -> None:
-    """Raise a FileNotFoundError naming ``kind`` if ``path`` is missing
-    (URLs, which MMEngine downloads, are not checked)."""
-    if '://' not in path and not osp.isfile(path):
-        raise FileNotFoundError(f'{kind} file not found: {path!r}')
+from ..utils.files import check_exists
 
 
 def load_config(config: str, cfg_options: Optional[dict] = None) -> Config:
     """Read a config file and merge command-line overrides into it."""
-    check_file('config', config)
+    check_exists(config, what='Config file')
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
@@ -84,9 +77,6 @@ def load_classifier(config: str,
     Returns:
         tuple: The model (eval mode) and the merged config.
     """
-    check_file('config', config)
-    if checkpoint is not None:
-        check_checkpoint_file(checkpoint)
     cfg = load_config(config, cfg_options)
     return build_classifier(cfg, checkpoint, device, allow_partial), cfg
 

@@ -17,7 +17,7 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 
 from mmpretrain.registry import DATASETS
-from ..datasets.transforms.formatting import IGNORE_INDEX
+from ..datasets.mask_conventions import IGNORE_INDEX
 
 #: Quantiles of the object areas that are printed.
 QUANTILES = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)

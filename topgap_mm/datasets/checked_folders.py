@@ -17,8 +17,9 @@ from mmengine import fileio, list_from_file
 from mmpretrain.datasets import CustomDataset, ImageNet
 from mmpretrain.datasets.custom import find_folders
 from mmpretrain.registry import DATASETS
-from .transforms.loading import (check_exists, check_label, check_listed_once,
-                                 check_splits_disjoint, path_inside)
+from ..utils.files import check_exists
+from .file_checks import (check_label, check_listed_once,
+                          check_splits_disjoint, path_inside)
 
 IMAGENET_ARCHIVE = ('"ILSVRC2012_img_train.tar" and "ILSVRC2012_img_val.tar" '
                     'of ImageNet-1k (unpacked to `train/<wnid>/` and `val/`; '

@@ -7,10 +7,11 @@ from mmengine.logging import MMLogger
 
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
+from ..utils.files import check_exists
+from .file_checks import (check_label, check_listed_files, check_listed_once,
+                          path_inside)
 from .held_out import VAL_FRACTION, VAL_SEED, HeldOutValMixin
-from .transforms.loading import (boxes_from_xywh, check_exists, check_label,
-                                 check_listed_files, check_listed_once,
-                                 path_inside)
+from .object_boxes import boxes_from_xywh
 
 CONVERTER = ('the converter `python tools/dataset_converters/'
              'coco_single_object.py {data_root} --splits {split}` (run once '

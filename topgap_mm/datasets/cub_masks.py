@@ -9,10 +9,10 @@ from mmengine.logging import MMLogger
 
 from mmpretrain.datasets import CUB
 from mmpretrain.registry import DATASETS
+from ..utils.files import check_exists
+from .file_checks import check_listed_files, check_listed_once, path_inside
 from .held_out import VAL_FRACTION, VAL_SEED, HeldOutValMixin
-from .transforms.loading import (boxes_from_xywh, check_exists,
-                                 check_listed_files, check_listed_once,
-                                 path_inside)
+from .object_boxes import boxes_from_xywh
 
 #: Archive of the images and the text files.
 CUB_ARCHIVE = '"CUB_200_2011.tgz" (unpacked to `CUB_200_2011/`)'

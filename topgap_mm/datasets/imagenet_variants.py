@@ -12,7 +12,7 @@ from mmpretrain.datasets import BaseDataset, CustomDataset
 from mmpretrain.datasets.categories import IMAGENET_CATEGORIES
 from mmpretrain.datasets.custom import find_folders, get_samples
 from mmpretrain.registry import DATASETS
-from .transforms.loading import check_exists
+from ..utils.files import check_exists
 
 SKETCH_ARCHIVE = ('"ImageNet-Sketch.zip" (unpacked to `sketch/<wnid>/`, '
                   'e.g. from https://github.com/HaohanWang/ImageNet-Sketch)')

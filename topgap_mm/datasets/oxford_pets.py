@@ -6,10 +6,10 @@ from mmengine import list_from_file
 
 from mmpretrain.datasets import OxfordIIITPet
 from mmpretrain.registry import DATASETS
+from ..utils.files import check_exists
+from .file_checks import (check_listed_files, check_listed_once,
+                          check_splits_disjoint, path_inside)
 from .held_out import VAL_FRACTION, VAL_SEED, HeldOutValMixin
-from .transforms.loading import (check_exists, check_listed_files,
-                                 check_listed_once, check_splits_disjoint,
-                                 path_inside)
 
 PET_IMAGES = '"images.tar.gz" of Oxford-IIIT Pet (unpacked to `images/`)'
 PET_ANNOTATIONS = ('"annotations.tar.gz" of Oxford-IIIT Pet (unpacked to '

@@ -6,9 +6,9 @@ from typing import Dict, List, Optional
 from mmpretrain.datasets import BaseDataset
 from mmpretrain.datasets.categories import CUB_CATEGORIES
 from mmpretrain.registry import DATASETS
+from ..utils.files import check_exists
 from .cub_masks import CUB_SEG_ARCHIVE, cub_mask_path
-from .transforms.loading import (check_exists, check_listed_files,
-                                 check_listed_once, path_inside)
+from .file_checks import check_listed_files, check_listed_once, path_inside
 
 WATERBIRDS_ARCHIVE = ('"waterbird_complete95_forest2water2.tar.gz" of the '
                       'group DRO release (unpacked to '

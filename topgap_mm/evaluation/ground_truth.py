@@ -10,7 +10,7 @@ from typing import List, Optional, Tuple
 
 import torch
 
-from ..datasets.transforms.formatting import IGNORE_INDEX
+from ..datasets.mask_conventions import IGNORE_INDEX
 
 #: Field of the data samples that holds the object mask.
 MASK_FIELD = 'gt_object_mask'

@@ -21,7 +21,7 @@ from mmseg.evaluation import IoUMetric
 
 from ..analysis import build_classifier, build_test_dataset, load_config
 from ..cam import resolve_method
-from ..datasets.transforms.formatting import IGNORE_INDEX
+from ..datasets.mask_conventions import IGNORE_INDEX
 from ..evaluation.batch_cams import batch_cams, pixel_images
 from ..evaluation.ground_truth import labels_and_masks
 from ..evaluation.metrics.cam_iou import CAMIoU

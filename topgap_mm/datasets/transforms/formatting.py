@@ -5,9 +5,6 @@ import torch
 from mmpretrain.datasets.transforms import PackInputs
 from mmpretrain.registry import TRANSFORMS
 
-#: Value of mask pixels that no metric counts (object or background unknown).
-IGNORE_INDEX = 255
-
 
 @TRANSFORMS.register_module()
 class PackMaskedInputs(PackInputs):

@@ -24,7 +24,7 @@ from mmcv.transforms import Resize
 from mmpretrain.datasets.transforms import (RandomCrop, RandomResizedCrop,
                                             ResizeEdge)
 from mmpretrain.registry import TRANSFORMS
-from .formatting import IGNORE_INDEX
+from ..mask_conventions import IGNORE_INDEX
 
 MASK_KEY = 'gt_seg_map'
 BOX_KEY = 'gt_bboxes'

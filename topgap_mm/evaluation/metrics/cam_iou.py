@@ -6,7 +6,7 @@ import torch
 from mmseg.evaluation import IoUMetric
 
 from mmpretrain.registry import METRICS
-from ...datasets.transforms.formatting import IGNORE_INDEX
+from ...datasets.mask_conventions import IGNORE_INDEX
 from ..ground_truth import labels_and_masks
 from .cam_metric import CAMMetric
 from .held_out_threshold import resolve_threshold, write_curve
