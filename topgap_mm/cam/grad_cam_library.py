@@ -45,7 +45,7 @@ How the library's ``BaseCAM.forward`` is driven here, and why:
 import functools
 import importlib
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, List, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, List, Optional, Tuple
 from unittest import mock
 
 import numpy as np
@@ -206,40 +206,33 @@ def library_cams(method: str,
     return normalize_cams(cams, inputs.shape[-2:])
 
 
-def gradcam_plusplus_cams(model: nn.Module,
-                          inputs: torch.Tensor,
-                          target: Target = 'gt',
-                          data_samples: Optional[List[DataSample]] = None,
-                          target_layer: Layer = None,
-                          eigen_smooth: bool = False) -> torch.Tensor:
-    """GradCAM++ (Chattopadhyay et al. 2018), pytorch-grad-cam's
-    ``GradCAMPlusPlus``, normalised. Arguments as :func:`library_cams`."""
-    return library_cams('GradCAMPlusPlus', model, inputs, target, data_samples,
-                        target_layer, eigen_smooth)
+def _gradient_method(name: str, method: str,
+                     paper: str) -> Callable[..., torch.Tensor]:
+    """The function ``name`` of one of the library's gradient-weighted
+    methods, which differ only in the class they build."""
+
+    def cams(model: nn.Module,
+             inputs: torch.Tensor,
+             target: Target = 'gt',
+             data_samples: Optional[List[DataSample]] = None,
+             target_layer: Layer = None,
+             eigen_smooth: bool = False) -> torch.Tensor:
+        return library_cams(method, model, inputs, target, data_samples,
+                            target_layer, eigen_smooth)
+
+    cams.__name__ = cams.__qualname__ = name
+    cams.__doc__ = (f"{paper}, pytorch-grad-cam's ``{method}``, normalised. "
+                    'Arguments as :func:`library_cams`.')
+    return cams
 
 
-def xgradcam_cams(model: nn.Module,
-                  inputs: torch.Tensor,
-                  target: Target = 'gt',
-                  data_samples: Optional[List[DataSample]] = None,
-                  target_layer: Layer = None,
-                  eigen_smooth: bool = False) -> torch.Tensor:
-    """XGradCAM (Fu et al. 2020), pytorch-grad-cam's ``XGradCAM``,
-    normalised. Arguments as :func:`library_cams`."""
-    return library_cams('XGradCAM', model, inputs, target, data_samples,
-                        target_layer, eigen_smooth)
-
-
-def layercam_cams(model: nn.Module,
-                  inputs: torch.Tensor,
-                  target: Target = 'gt',
-                  data_samples: Optional[List[DataSample]] = None,
-                  target_layer: Layer = None,
-                  eigen_smooth: bool = False) -> torch.Tensor:
-    """LayerCAM (Jiang et al. 2021), pytorch-grad-cam's ``LayerCAM``,
-    normalised. Arguments as :func:`library_cams`."""
-    return library_cams('LayerCAM', model, inputs, target, data_samples,
-                        target_layer, eigen_smooth)
+gradcam_plusplus_cams = _gradient_method(
+    'gradcam_plusplus_cams', 'GradCAMPlusPlus',
+    'GradCAM++ (Chattopadhyay et al. 2018)')
+xgradcam_cams = _gradient_method('xgradcam_cams', 'XGradCAM',
+                                 'XGradCAM (Fu et al. 2020)')
+layercam_cams = _gradient_method('layercam_cams', 'LayerCAM',
+                                 'LayerCAM (Jiang et al. 2021)')
 
 
 def eigencam_cams(model: nn.Module,
