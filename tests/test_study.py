@@ -65,6 +65,37 @@ def test_plan_has_every_seed_k_and_twin_once():
     assert k16.cfg_options == {'randomness.seed': 4, 'model.head.k': 16}
 
 
+def test_a_sweep_is_pairs_of_topgap_options_sharing_one_twin():
+    """Variants of one Top-GAP config (k, pooling, the head's rate) as
+    pairs: each Top-GAP run gets its pair's options, the twin trains once;
+    options that would change more than the model are refused."""
+    pairs = [dict(name='k64', topgap=TOPGAP, twin=TWIN),
+             dict(name='k1', topgap=TOPGAP, twin=TWIN,
+                  topgap_options={'model.head.k': 1}),
+             dict(name='wildcat', topgap=TOPGAP, twin=TWIN,
+                  topgap_options={'model.head.k': None,
+                                  'model.head.pool': dict(
+                                      type='WildcatPool', kmax=4)})]
+    runs = spec(seeds=[0], pairs=pairs).runs()
+    by_name = {r.name: r for r in runs}
+    assert sorted(by_name) == ['default/k1/topgap/seed0',
+                               'default/k64/topgap/seed0',
+                               'default/k64/twin/seed0',
+                               'default/wildcat/topgap/seed0']
+    assert by_name['default/k1/topgap/seed0'].cfg_options == {
+        'randomness.seed': 0, 'model.head.k': 1}
+    assert by_name['default/k64/twin/seed0'].cfg_options == {
+        'randomness.seed': 0}
+    assert by_name['default/k64/twin/seed0'].shared_with == ('k1', 'wildcat')
+    for options, match in [({'train_cfg.max_epochs': 9}, 'more than the'),
+                           ([('model.head.k', 1)], 'must be a dict')]:
+        with pytest.raises(ValueError, match=match):
+            spec(pairs=[dict(PAIR, topgap_options=options)])
+    with pytest.raises(ValueError, match='give k one way'):
+        spec(k_grid=[4, 8],
+             pairs=[dict(PAIR, topgap_options={'model.head.k': 1})])
+
+
 def test_pairs_with_one_twin_config_train_it_once_and_both_read_it():
     # Two Top-GAP configs against the same twin: the twin of a regime and
     # seed is one deterministic training, so it runs once; each pair's

@@ -25,7 +25,7 @@ study = dict(
     selection_split='val',
     # Model selection by worst-group accuracy, as the group-robustness
     # literature does.
-    select_k_by='group/worst',
+    select_k_by='group/worst_group_accuracy',
     selection_metrics=['Accuracy', 'GroupAccuracy', 'CAMIoU'],
     test_splits=['test'],
     topgap_metrics=_metrics,

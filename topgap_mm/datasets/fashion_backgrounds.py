@@ -458,6 +458,11 @@ class FashionBackgroundsDataset(BaseDataset):
     - ``background`` (int, the group attribute) and ``aligned`` (bool,
       whether ``background == gt_label``); add them to the ``meta_keys`` of
       the packing transform to have them in the data samples.
+    - ``group_label`` (int): class x background,
+      ``gt_label * len(BACKGROUNDS) + background``, named in the meta's
+      ``groups`` ('Bag on grass', ...); ``PackMaskedInputs`` carries it to
+      the data samples for ``GroupAccuracy`` (worst group on ``test_ood``,
+      where every group is equally large).
 
     Args:
         split (str): ``'train'``, ``'val'``, ``'test_id'`` or
@@ -487,7 +492,11 @@ class FashionBackgroundsDataset(BaseDataset):
         (torch.Size([3, 64, 64]), torch.Size([64, 64]))
     """
 
-    METAINFO = {'classes': CLASSES, 'backgrounds': BACKGROUNDS}
+    METAINFO = {
+        'classes': CLASSES,
+        'backgrounds': BACKGROUNDS,
+        'groups': tuple(f'{c} on {b}' for c in CLASSES for b in BACKGROUNDS)
+    }
 
     def __init__(self,
                  split: str = 'train',
@@ -532,7 +541,8 @@ class FashionBackgroundsDataset(BaseDataset):
                 img_shape=shape,
                 ori_shape=shape,
                 background=int(background),
-                aligned=bool(aligned))
+                aligned=bool(aligned),
+                group_label=int(label) * len(BACKGROUNDS) + int(background))
             for img, mask, label, background, aligned in zip(
                 data['imgs'], data['masks'], data['labels'],
                 data['backgrounds'], data['aligned'])

@@ -29,7 +29,8 @@ SHOWN = (
     ('cam/l1', 'sparsity', 1.0),
     ('erf/distance', 'ERF dist.', 1.0),
     ('acc/PGD-20_eps8', 'PGD-20', 100.0),
-    ('group/worst', 'worst group', 1.0),
+    ('group/worst_group_accuracy', 'worst group', 1.0),
+    ('attack_distance/attack_distance', 'attack dist.', 1.0),
 )
 
 #: The second table of a split: box localisation, the mask scores of the

@@ -9,7 +9,9 @@ the file is ignored, so a study inherits and overrides like any config::
                     topgap='configs/topgap/resnet18_fashionbg_k16.py',
                     twin='configs/standard/resnet18_fashionbg.py',
                     # optional: other designs, each with its own recipe
-                    peers=dict(bcos='configs/bcos/...'))],
+                    peers=dict(bcos='configs/bcos/...'),
+                    # optional: overrides of this pair's Top-GAP model
+                    topgap_options={'model.head.k': 64})],
         regimes=dict(localisation=dict(cfg_options={...}),
                      shortcut=dict()),
         k_grid=[8, 16, 32],            # optional: k chosen on held out data
@@ -45,6 +47,10 @@ SHARED_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader',
 #: split, for the same number of epochs.
 PEER_SHARED_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader',
                     'train_cfg')
+#: What a pair's ``topgap_options`` may override: the model and the
+#: per-parameter multipliers of the optimiser, which a twin may not share
+#: (:data:`EXEMPT`); anything else would compare more than the model.
+TOPGAP_OPTION_PREFIXES = ('model.', 'optim_wrapper.paramwise_cfg')
 #: Model names a peer cannot take.
 RESERVED_MODELS = ('topgap', 'twin')
 #: Fields that may differ within a pair: dataloader settings that change
@@ -214,8 +220,8 @@ class StudySpec:
         self._configs: Dict[str, Config] = {}
         self.seeds = self._check_seeds(cfg['seeds'])
         self.regimes = self._check_regimes(cfg['regimes'])
-        self.pairs = self._check_pairs(cfg['pairs'])
         self.k_grid = self._check_k_grid(cfg['k_grid'])
+        self.pairs = self._check_pairs(cfg['pairs'])
         self.select_k_by = cfg['select_k_by']
         self.split_key = cfg['split_key']
         self.test_options = self._check_test_splits(cfg['test_splits'])
@@ -401,11 +407,13 @@ class StudySpec:
                 raise ValueError(f'`study.pairs[{i}]` lacks {sorted(missing)}'
                                  '; each pair is dict(name=..., topgap='
                                  'CONFIG, twin=CONFIG).')
-            extra = set(pair) - {'name', 'topgap', 'twin', 'peers'}
+            extra = set(pair) - {
+                'name', 'topgap', 'twin', 'peers', 'topgap_options'
+            }
             if extra:
                 raise KeyError(f'Unknown key(s) {sorted(extra)} in '
                                f'`study.pairs[{i}]`; allowed: name, topgap, '
-                               'twin, peers.')
+                               'twin, peers, topgap_options.')
             if pair['name'] in names:
                 raise ValueError(f'Two pairs are named {pair["name"]!r}.')
             names.add(pair['name'])
@@ -436,8 +444,30 @@ class StudySpec:
             checked.append(
                 dict(name=pair['name'], topgap=paths['topgap'],
                      twin=paths['twin'],
-                     peers={p: paths[f'peers.{p}'] for p in peers}))
+                     peers={p: paths[f'peers.{p}'] for p in peers},
+                     topgap_options=self._check_topgap_options(
+                         pair.get('topgap_options') or {}, i)))
         return checked
+
+    def _check_topgap_options(self, options, index: int) -> Dict:
+        """A pair's overrides of its Top-GAP model, as dotted keys."""
+        where = f'`study.pairs[{index}].topgap_options`'
+        if not isinstance(options, dict):
+            raise ValueError(f'{where} must be a dict of dotted config keys, '
+                             f"e.g. {{'model.head.k': 64}}; got {options!r}.")
+        wrong = sorted(k for k in options
+                       if not str(k).startswith(TOPGAP_OPTION_PREFIXES))
+        if wrong:
+            raise ValueError(
+                f'{where}: {wrong} would change more than the model, and the '
+                f'twin would not share it; only keys starting with '
+                f'{" or ".join(TOPGAP_OPTION_PREFIXES)} may differ within a '
+                'pair (set data, schedule or precision for the regime or '
+                'the study).')
+        if self.k_grid and 'model.head.k' in options:
+            raise ValueError(f'{where} sets `model.head.k` and the study a '
+                             '`k_grid`: give k one way.')
+        return dict(options)
 
     @staticmethod
     def _check_k_grid(grid) -> Optional[list]:
@@ -507,7 +537,7 @@ class StudySpec:
             for pair in self.pairs:
                 for seed in self.seeds:
                     for k in self.k_grid or [None]:
-                        opts = options(seed)
+                        opts = dict(options(seed), **pair['topgap_options'])
                         if k is not None:
                             opts['model.head.k'] = k
                         planned.append(

@@ -18,7 +18,10 @@ class PackMaskedInputs(PackInputs):
     for object, 0 for background and 255 for pixels to ignore, and the boxes
     as ``data_sample.gt_object_boxes``, a ``float32`` tensor of shape (N, 4)
     with ``(x0, y0, x1, y1)`` in pixels of the input image, ``x1 = x0 +
-    width``. Without a mask or boxes the field is absent.
+    width``. Without a mask or boxes the field is absent. A
+    ``group_label`` (the group of ``GroupAccuracy``: Waterbirds',
+    the embedded benchmark's class x background) goes into the metainfo,
+    as if it were in ``meta_keys``.
     ``DataSample.mask`` is left alone, since masked-image-modelling uses
     that name.
 
@@ -49,6 +52,9 @@ class PackMaskedInputs(PackInputs):
                     f'shape {mask.shape}.')
             packed['data_samples'].set_field(
                 torch.from_numpy(mask.astype(np.uint8)), 'gt_object_mask')
+        if 'group_label' in results:
+            packed['data_samples'].set_metainfo(
+                dict(group_label=int(results['group_label'])))
         boxes = results.get(self.box_key)
         if boxes is not None:
             boxes = np.asarray(boxes)
