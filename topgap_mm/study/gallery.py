@@ -16,6 +16,7 @@ from typing import Callable, Dict, List, Optional
 
 import numpy as np
 import torch
+import torch.nn as nn
 from mmengine.dataset import pseudo_collate
 from mmseg.evaluation import IoUMetric
 
@@ -201,36 +202,21 @@ def build_gallery(spec: StudySpec, runs: List[Run], report: Dict,
         pair: entry['selected_k']
         for pair, entry in report['regimes'][regime].items()
     }
-
-    def run_dir(run: Run) -> str:
-        return osp.join(work_dir, run.name)
-
-    sources = map_sources(spec, runs, regime, selected, seed, run_dir)
+    sources = map_sources(spec, runs, regime, selected, seed,
+                          lambda run: osp.join(work_dir, run.name))
     result = dict(split=split, seed=seed, pool=pool, maps=[], images=[],
                   drawn=False, notes=[])
     if not sources:
         result['notes'].append('The study scores no map with CAMIoU.')
         return result
-    models, missing = {}, []
-    for source in sources:
-        name = source.run.name
-        if name in models or name in missing:
-            continue
-        try:
-            cfg = load_config(osp.join(run_dir(source.run),
-                                       'train_config.py'))
-            models[name] = build_classifier(
-                cfg, trained_checkpoint(run_dir(source.run)), device)
-        except FileNotFoundError as error:
-            missing.append(name)
-            result['notes'].append(f'No maps of run {name}: {error}.')
-    if sources[0].run.name in missing:
+    models = _load_models(sources, work_dir, device, result['notes'])
+    if sources[0].run.name not in models:
         result['notes'].append(
             f'The images are chosen by the maps of {sources[0].label}, '
             'whose run is missing: no gallery.')
         return result
     sources = [s for s in sources if s.run.name in models]
-    eval_cfg = osp.join(run_dir(sources[0].run), f'eval_{split}.py')
+    eval_cfg = osp.join(work_dir, sources[0].run.name, f'eval_{split}.py')
     if not osp.isfile(eval_cfg):
         result['notes'].append(f'{eval_cfg} is missing: the run was not '
                                f'evaluated on {split}, no gallery.')
@@ -247,12 +233,46 @@ def build_gallery(spec: StudySpec, runs: List[Run], report: Dict,
             threshold=val_threshold(source.curve_file),
             curve_file=osp.relpath(source.curve_file, work_dir)))
     thresholds = [m['threshold'] for m in result['maps']]
+    ranked = _rank_pool(models[sources[0].run.name], sources[0], dataset,
+                        pool, thresholds[0])
+    result['images'] = choose_images(ranked, num_random)
+    _draw(models, sources, thresholds, dataset, result['images'], out_file)
+    result['drawn'] = True
+    return result
 
-    def maps_of(batch: Dict, source: MapSource) -> torch.Tensor:
-        with torch.no_grad():
-            return batch_cams(models[source.run.name], batch,
-                              len(batch['inputs']), source.method, 'gt')
 
+def _load_models(sources: List[MapSource], work_dir: str, device: str,
+                 notes: List[str]) -> Dict[str, nn.Module]:
+    """The trained model of every source's run, by run name; a run
+    without its config or checkpoint is named in ``notes``."""
+    models: Dict[str, nn.Module] = {}
+    missing = set()
+    for source in sources:
+        name = source.run.name
+        if name in models or name in missing:
+            continue
+        run_dir = osp.join(work_dir, name)
+        try:
+            cfg = load_config(osp.join(run_dir, 'train_config.py'))
+            models[name] = build_classifier(cfg, trained_checkpoint(run_dir),
+                                            device)
+        except FileNotFoundError as error:
+            missing.add(name)
+            notes.append(f'No maps of run {name}: {error}.')
+    return models
+
+
+def _gt_maps(model: nn.Module, batch: Dict,
+             source: MapSource) -> torch.Tensor:
+    with torch.no_grad():
+        return batch_cams(model, batch, len(batch['inputs']), source.method,
+                          'gt')
+
+
+def _rank_pool(model: nn.Module, source: MapSource, dataset, pool: int,
+               threshold: float) -> List[Dict]:
+    """The IoU of ``source``'s map at ``threshold`` on each of the
+    split's first ``pool`` images, as :func:`choose_images` ranks them."""
     ranked = []
     for start in range(0, min(pool, len(dataset)), 32):
         batch = pseudo_collate([
@@ -261,15 +281,22 @@ def build_gallery(spec: StudySpec, runs: List[Run], report: Dict,
         ])
         _, masks = labels_and_masks(batch, len(batch['inputs']),
                                     with_labels=False, with_masks=True)
-        ranked += image_ious(maps_of(batch, sources[0]), masks, thresholds[0])
-    chosen = choose_images(ranked, num_random)
+        ranked += image_ious(_gt_maps(model, batch, source), masks, threshold)
+    return ranked
+
+
+def _draw(models: Dict[str, nn.Module], sources: List[MapSource],
+          thresholds: List[float], dataset, chosen: List[Dict],
+          out_file: str) -> None:
+    """Every source's maps of the ``chosen`` images into ``out_file``;
+    each pick gets its label and the IoU of every map."""
     batch = pseudo_collate([dataset[c['index']] for c in chosen])
     labels, masks = labels_and_masks(batch, len(chosen), with_masks=True)
     model = models[sources[0].run.name]
     images = (pixel_images(model, batch, len(chosen)) * 255).round().byte()
     columns = []
     for source, threshold in zip(sources, thresholds):
-        cams = maps_of(batch, source)
+        cams = _gt_maps(models[source.run.name], batch, source)
         columns.append(dict(
             label=source.label, threshold=threshold,
             maps=list(cams.cpu().numpy()),
@@ -280,11 +307,8 @@ def build_gallery(spec: StudySpec, runs: List[Run], report: Dict,
         pick.update(
             label=str(classes[label]) if classes else str(label),
             ious=[col['ious'][row] for col in columns])
-    result['images'] = chosen
     plot_cam_gallery(
         list(images.permute(0, 2, 3, 1).cpu().numpy()),
         [m.cpu().numpy() for m in masks], columns,
         [f'{c["reason"]} #{c["index"]}\n{c["label"]}' for c in chosen],
         out_file)
-    result['drawn'] = True
-    return result

@@ -5,6 +5,7 @@ import json
 import math
 import os
 import os.path as osp
+from dataclasses import dataclass
 from typing import Dict, List, Optional
 
 from ..utils.markdown import markdown_table
@@ -73,103 +74,135 @@ def build_report(spec: StudySpec, runs: List[Run],
         convergence_criterion=spec.convergence,
         regimes={})
     for regime in spec.regimes:
-        pairs = {}
-        for pair in spec.pairs:
-            name = pair['name']
-            chosen, selected_k = {}, {}
-            for seed in spec.seeds:
-                candidates = {
-                    r.k: results[r.name]
-                    for r in runs if r.regime == regime and r.pair == name
-                    and r.model == 'topgap' and r.seed == seed
-                }
-                k = None if spec.k_grid is None else select_on_split(
-                    candidates, spec.selection_split, spec.select_k_by)
-                chosen[seed], selected_k[seed] = candidates[k], k
-            twins = {
-                r.seed: results[r.name]
-                for r in runs if r.regime == regime and r.serves(name)
-                and r.model == 'twin'
-            }
-            peers = {
-                peer: {
-                    r.seed: results[r.name]
-                    for r in runs if r.regime == regime and r.pair == name
-                    and r.model == peer
-                }
-                for peer in pair['peers']
-            }
-            convergence = dict(
-                topgap=_verdicts(chosen, spec.convergence),
-                twin=_verdicts(twins, spec.convergence),
-                **{p: _verdicts(v, spec.convergence)
-                   for p, v in peers.items()})
-            splits = {}
-            for split in spec.test_splits:
-                keys = sorted(
-                    k for k in set().union(*(
-                        r[split] for r in [*chosen.values(), *twins.values(),
-                                           *(v for runs_of in peers.values()
-                                             for v in runs_of.values())]))
-                    if not k.startswith('baseline/'))
-                rows = {}
-                for key in keys:
-                    tg = {
-                        s: chosen[s][split][key]
-                        for s in chosen if _finite(chosen[s][split].get(key))
-                    }
-                    tw = {
-                        s: twins[s][split][key]
-                        for s in twins if _finite(twins[s][split].get(key))
-                    }
-                    row = dict(
-                        topgap=dict(
-                            summarize(tg.values(), spec.confidence),
-                            seeds=list(tg)) if tg else None,
-                        twin=summarize(tw.values(), spec.confidence)
-                        if tw else None)
-                    if tg and tw and set(tg) & set(tw):
-                        row['difference'] = paired_difference(
-                            tg, tw, spec.confidence)
-                        row['difference']['convergence'] = _worst(
-                            {m: convergence[m] for m in ('topgap', 'twin')},
-                            row['difference']['seeds'])
-                    for peer, runs_of in peers.items():
-                        _add_peer(row, peer, {
-                            s: runs_of[s][split][key]
-                            for s in runs_of
-                            if _finite(runs_of[s][split].get(key))
-                        }, tg, tw, convergence, spec.confidence)
-                    base = {}
-                    for method in spec.baselines:
-                        values = [
-                            twins[s][split][f'baseline/{method}/{key}']
-                            for s in twins if _finite(twins[s][split].get(
-                                f'baseline/{method}/{key}'))
-                        ]
-                        if values:
-                            base[method] = summarize(values, spec.confidence)
-                    if base:
-                        row['baselines'] = base
-                    paper = spec.paper.get(regime, {}).get(name, {}).get(
-                        split, {}).get(key)
-                    if paper is not None:
-                        row['paper'] = paper
-                    rows[key] = row
-                splits[split] = rows
-            pairs[name] = dict(
-                selected_k={str(s): k
-                            for s, k in selected_k.items()},
-                convergence=convergence,
-                seconds=dict(
-                    topgap=_mean_seconds(chosen.values()),
-                    twin=_mean_seconds(twins.values()),
-                    **{p: _mean_seconds(v.values())
-                       for p, v in peers.items()}),
-                splits=splits)
+        pairs = {
+            pair['name']: _pair_entry(spec, regime, pair,
+                                      _PairRuns.collect(
+                                          spec, runs, results, regime, pair))
+            for pair in spec.pairs
+        }
         _add_differences_from_first(pairs, spec.confidence)
         report['regimes'][regime] = pairs
     return report
+
+
+@dataclass
+class _PairRuns:
+    """The results a pair's entry is built from, by seed: its chosen
+    Top-GAP run (k chosen on the selection split), its twin and its
+    peers, with their convergence verdicts."""
+    chosen: Dict[int, Dict]
+    selected_k: Dict[int, object]
+    twins: Dict[int, Dict]
+    peers: Dict[str, Dict[int, Dict]]
+    convergence: Dict[str, Dict]
+
+    @classmethod
+    def collect(cls, spec: StudySpec, runs: List[Run],
+                results: Dict[str, Dict], regime: str,
+                pair: dict) -> '_PairRuns':
+        name = pair['name']
+        chosen, selected_k = {}, {}
+        for seed in spec.seeds:
+            candidates = {
+                r.k: results[r.name]
+                for r in runs if r.regime == regime and r.pair == name
+                and r.model == 'topgap' and r.seed == seed
+            }
+            k = None if spec.k_grid is None else select_on_split(
+                candidates, spec.selection_split, spec.select_k_by)
+            chosen[seed], selected_k[seed] = candidates[k], k
+        twins = {
+            r.seed: results[r.name]
+            for r in runs
+            if r.regime == regime and r.serves(name) and r.model == 'twin'
+        }
+        peers = {
+            peer: {
+                r.seed: results[r.name]
+                for r in runs if r.regime == regime and r.pair == name
+                and r.model == peer
+            }
+            for peer in pair['peers']
+        }
+        convergence = dict(
+            topgap=_verdicts(chosen, spec.convergence),
+            twin=_verdicts(twins, spec.convergence),
+            **{p: _verdicts(v, spec.convergence)
+               for p, v in peers.items()})
+        return cls(chosen, selected_k, twins, peers, convergence)
+
+
+def _pair_entry(spec: StudySpec, regime: str, pair: dict,
+                got: _PairRuns) -> Dict:
+    """A pair's k, convergence, time and rows of every test split."""
+    return dict(
+        selected_k={str(s): k
+                    for s, k in got.selected_k.items()},
+        convergence=got.convergence,
+        seconds=dict(
+            topgap=_mean_seconds(got.chosen.values()),
+            twin=_mean_seconds(got.twins.values()),
+            **{p: _mean_seconds(v.values())
+               for p, v in got.peers.items()}),
+        splits={
+            split: {
+                key: _metric_row(spec, got, split, key,
+                                 spec.paper.get(regime, {}).get(
+                                     pair['name'], {}).get(split, {}).get(key))
+                for key in _metric_keys(got, split)
+            }
+            for split in spec.test_splits
+        })
+
+
+def _metric_keys(got: _PairRuns, split: str) -> List[str]:
+    """The metrics any run of the pair has on ``split``, the baselines'
+    aside (they are rows' columns)."""
+    every = [
+        *got.chosen.values(), *got.twins.values(),
+        *(v for runs_of in got.peers.values() for v in runs_of.values())
+    ]
+    return sorted(k for k in set().union(*(r[split] for r in every))
+                  if not k.startswith('baseline/'))
+
+
+def _by_seed(results: Dict[int, Dict], split: str,
+             key: str) -> Dict[int, float]:
+    """Seed -> the finite values of ``key`` on ``split``."""
+    return {
+        s: r[split][key]
+        for s, r in results.items() if _finite(r[split].get(key))
+    }
+
+
+def _metric_row(spec: StudySpec, got: _PairRuns, split: str, key: str,
+                paper: Optional[float]) -> Dict:
+    """One metric's summaries: Top-GAP, the twin, their paired
+    difference, the peers, the baselines and the paper's value."""
+    tg = _by_seed(got.chosen, split, key)
+    tw = _by_seed(got.twins, split, key)
+    row = dict(
+        topgap=dict(summarize(tg.values(), spec.confidence), seeds=list(tg))
+        if tg else None,
+        twin=summarize(tw.values(), spec.confidence) if tw else None)
+    if tg and tw and set(tg) & set(tw):
+        row['difference'] = paired_difference(tg, tw, spec.confidence)
+        row['difference']['convergence'] = _worst(
+            {m: got.convergence[m] for m in ('topgap', 'twin')},
+            row['difference']['seeds'])
+    for peer, runs_of in got.peers.items():
+        _add_peer(row, peer, _by_seed(runs_of, split, key), tg, tw,
+                  got.convergence, spec.confidence)
+    base = {}
+    for method in spec.baselines:
+        found = _by_seed(got.twins, split, f'baseline/{method}/{key}')
+        if found:
+            base[method] = summarize(found.values(), spec.confidence)
+    if base:
+        row['baselines'] = base
+    if paper is not None:
+        row['paper'] = paper
+    return row
 
 
 def _add_peer(row: Dict, peer: str, values: Dict[int, float],
