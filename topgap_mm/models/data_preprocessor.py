@@ -13,10 +13,10 @@ class ChannelsLastClsDataPreprocessor(ClsDataPreprocessor):
     A convolution whose input is channels-last returns channels-last, so
     this one change runs the whole network in that memory format, without
     touching the parameters or the checkpoints. With oneDNN on CPU it saves
-    the NCHW round trips that bilinear upsampling and convolutions make:
-    one Top-GAP ResNet-18 training step is about 1.35x faster, its standard
-    twin about 1.2x (``benchmarks/RESULTS.md``). On GPUs it is the layout
-    of mixed-precision tensor-core kernels. Values are those of
+    the NCHW round trips that bilinear upsampling and convolutions make,
+    more for Top-GAP than for its standard twin (measured in
+    ``benchmarks/RESULTS.md``). On GPUs it is the layout of mixed-precision
+    tensor-core kernels. Values are those of
     ``ClsDataPreprocessor``; only the strides differ.
 
     Takes the arguments of ``ClsDataPreprocessor``.

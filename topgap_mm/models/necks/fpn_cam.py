@@ -26,9 +26,9 @@ class TopGAPFPN(BaseModule):
     classes the head then applies its 1x1 convolution before the
     upsampling: the same CAM (both are linear), with the upsampling and the
     sum on ``num_classes`` channels instead of ``out_channels``, which makes
-    a CIFAR-10 training step about 1.1-1.3x faster
-    (``benchmarks/RESULTS.md``); with more classes it fuses first, as the
-    neck would. Parameters and checkpoints are the same either way.
+    a training step with few classes faster (``benchmarks/RESULTS.md``);
+    with more classes it fuses first, as the neck would. Parameters and
+    checkpoints are the same either way.
 
     Args:
         in_channels (Sequence[int]): Channels of the backbone feature maps
