@@ -28,6 +28,8 @@ _metrics = [
 
 study = dict(
     regimes=dict(_delete_=True, shortcut=_base_.study.regimes.shortcut),
+    # test_ood first: the report's gallery draws the first test split.
+    test_splits=['test_ood', 'test_id'],
     topgap_metrics=_metrics,
     twin_metrics=_metrics,
     baselines=['center_gaussian', 'uniform'],

@@ -1,4 +1,5 @@
 """Figures of a study's report."""
+import textwrap
 from typing import Dict, List, Sequence
 
 import numpy as np
@@ -193,8 +194,9 @@ def plot_cam_gallery(images: Sequence[np.ndarray], masks: Sequence[np.ndarray],
     axes[0, 0].set_title('input\nwhite: object', fontsize=6)
     for col, column in enumerate(columns, 1):
         threshold = column['threshold']
+        # A long pair name would run into the next column's title.
         axes[0, col].set_title(
-            column['label'] + '\n' +
+            textwrap.fill(column['label'], 28) + '\n' +
             ('no val threshold' if threshold is None else
              f'black: map >= {threshold:g}'), fontsize=6)
     fig.tight_layout(pad=0.3)
