@@ -91,9 +91,10 @@ def test_a_sweep_is_pairs_of_topgap_options_sharing_one_twin():
                            ([('model.head.k', 1)], 'must be a dict')]:
         with pytest.raises(ValueError, match=match):
             spec(pairs=[dict(PAIR, topgap_options=options)])
-    with pytest.raises(ValueError, match='give k one way'):
-        spec(k_grid=[4, 8],
-             pairs=[dict(PAIR, topgap_options={'model.head.k': 1})])
+    for options in ({'model.head.k': 1}, {'model.head.pool': dict(
+            type='CAMAvgPool')}):
+        with pytest.raises(ValueError, match='give the pooling one way'):
+            spec(k_grid=[4, 8], pairs=[dict(PAIR, topgap_options=options)])
 
 
 def test_pairs_with_one_twin_config_train_it_once_and_both_read_it():

@@ -464,9 +464,11 @@ class StudySpec:
                 f'{" or ".join(TOPGAP_OPTION_PREFIXES)} may differ within a '
                 'pair (set data, schedule or precision for the regime or '
                 'the study).')
-        if self.k_grid and 'model.head.k' in options:
-            raise ValueError(f'{where} sets `model.head.k` and the study a '
-                             '`k_grid`: give k one way.')
+        pooling = sorted({'model.head.k', 'model.head.pool'} & set(options))
+        if self.k_grid and pooling:
+            raise ValueError(f'{where} sets {pooling} and the study a '
+                             '`k_grid` (which sets `model.head.k` of every '
+                             'Top-GAP run): give the pooling one way.')
         return dict(options)
 
     @staticmethod
