@@ -1,4 +1,6 @@
 """Packing that carries the object mask and boxes into the data sample."""
+from typing import Sequence
+
 import numpy as np
 import torch
 
@@ -18,10 +20,10 @@ class PackMaskedInputs(PackInputs):
     for object, 0 for background and 255 for pixels to ignore, and the boxes
     as ``data_sample.gt_object_boxes``, a ``float32`` tensor of shape (N, 4)
     with ``(x0, y0, x1, y1)`` in pixels of the input image, ``x1 = x0 +
-    width``. Without a mask or boxes the field is absent. A
-    ``group_label`` (the group of ``GroupAccuracy``: Waterbirds',
-    the embedded benchmark's class x background) goes into the metainfo,
-    as if it were in ``meta_keys``.
+    width``. Without a mask or boxes the field is absent. The default
+    ``meta_keys`` add ``group_label`` to :class:`PackInputs`' (the group of
+    ``GroupAccuracy``: Waterbirds', the embedded benchmark's class x
+    background), packed where the dataset sets it.
     ``DataSample.mask`` is left alone, since masked-image-modelling uses
     that name.
 
@@ -30,14 +32,19 @@ class PackMaskedInputs(PackInputs):
             ``'gt_seg_map'``.
         box_key (str): Key of the boxes in the results. Defaults to
             ``'gt_bboxes'``.
+        meta_keys (Sequence[str]): Keys of the results kept in the
+            metainfo. Defaults to :attr:`DEFAULT_META_KEYS`.
         **kwargs: Arguments of :class:`PackInputs`.
     """
+
+    DEFAULT_META_KEYS = PackInputs.DEFAULT_META_KEYS + ('group_label', )
 
     def __init__(self,
                  mask_key: str = 'gt_seg_map',
                  box_key: str = 'gt_bboxes',
+                 meta_keys: Sequence[str] = DEFAULT_META_KEYS,
                  **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(meta_keys=meta_keys, **kwargs)
         self.mask_key = mask_key
         self.box_key = box_key
 
@@ -52,9 +59,6 @@ class PackMaskedInputs(PackInputs):
                     f'shape {mask.shape}.')
             packed['data_samples'].set_field(
                 torch.from_numpy(mask.astype(np.uint8)), 'gt_object_mask')
-        if 'group_label' in results:
-            packed['data_samples'].set_metainfo(
-                dict(group_label=int(results['group_label'])))
         boxes = results.get(self.box_key)
         if boxes is not None:
             boxes = np.asarray(boxes)
