@@ -23,6 +23,7 @@ from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
+from tqdm import tqdm
 
 from ...models.pixel_space import PixelSpaceModel
 from ...utils import markdown_table
@@ -230,33 +231,10 @@ def build_attacks(
     return attacks, notes
 
 
-class _Progress:
-    """A tqdm bar over the audit's steps, or nothing where disabled.
-
-    Args:
-        total (int): Number of steps.
-        enabled (bool): Show the bar.
-    """
-
-    def __init__(self, total: int, enabled: bool):
-        self.bar = None
-        if enabled:
-            from tqdm import tqdm
-            self.bar = tqdm(total=total, desc='robustness audit',
-                            unit='attack')
-
-    def __enter__(self) -> '_Progress':
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-    def tick(self, name: str) -> None:
-        """Count one step done, ``name`` the step."""
-        if self.bar is not None:
-            self.bar.set_postfix_str(name)
-            self.bar.update()
+def _tick(bar: tqdm, name: str) -> None:
+    """Count one step of the audit done, ``name`` the step."""
+    bar.set_postfix_str(name)
+    bar.update()
 
 
 def correct_under(pixel_model: PixelSpaceModel,
@@ -335,17 +313,18 @@ def run_attacks(pixel_model: PixelSpaceModel,
     """
     size = cfg.batch_size
     total = 2 + len(attacks) + len(cfg.eps_list)
-    with _Progress(total, progress) as bar:
+    with tqdm(total=total, desc='robustness audit', unit='attack',
+              disable=not progress) as bar:
         clean = correct_under(pixel_model, images, labels, size)
-        bar.tick('clean')
+        _tick(bar, 'clean')
         zero = zero_gradient(pixel_model, images, labels, size)
-        bar.tick('gradients')
+        _tick(bar, 'gradients')
         per_sample = dict(clean=clean)
         for name, entry in attacks.items():
             per_sample[name] = clean & correct_under(
                 pixel_model, images, labels,
                 size if entry.batched else len(images), entry.attack)
-            bar.tick(name)
+            _tick(bar, name)
         sweep = []
         for eps in cfg.eps_list:
             attack = partial(
@@ -354,7 +333,7 @@ def run_attacks(pixel_model: PixelSpaceModel,
             correct = clean & correct_under(pixel_model, images, labels,
                                             size, attack)
             sweep.append(dict(eps=eps, acc=_accuracy(correct)))
-            bar.tick(f'sweep eps={eps:.4f}')
+            _tick(bar, f'sweep eps={eps:.4f}')
             if not correct.any():
                 break
     per_sample['robust'] = reduce(torch.logical_and, per_sample.values())
